@@ -1,0 +1,140 @@
+"""Activation functions with their derivatives, looked up by name.
+
+``get_activation("leaky_relu", slope=0.1)`` returns an :class:`Activation`
+whose ``forward`` and ``derivative`` work element-wise on numpy arrays
+without emitting overflow warnings (sigmoid and SELU use the numerically
+stable forms).
+
+An activation is *positively homogeneous* when ``phi(c z) = c phi(z)`` for
+every ``c > 0`` (ReLU, leaky ReLU, linear). For those the ratio
+``E[phi(z)^2] / Var(z)`` is the same constant for every symmetric ``z``,
+which is what makes Kaiming's rule a closed form.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import special
+
+from ._validation import check_choice, check_float
+
+__all__ = ["ACTIVATIONS", "Activation", "get_activation"]
+
+SELU_ALPHA = 1.6732632423543772848170429916717
+SELU_SCALE = 1.0507009873554804934193349852946
+
+Array = np.ndarray
+
+
+@dataclass(frozen=True)
+class Activation:
+    """An element-wise nonlinearity ``phi`` with its derivative ``phi'``.
+
+    ``second_moment_ratio`` is ``E[phi(z)^2] / E[z^2]`` for any ``z``
+    symmetric about 0 when ``phi`` is positively homogeneous (``(1 + a^2)/2``
+    for a leaky ReLU of slope ``a``), and ``None`` otherwise.
+    """
+
+    name: str
+    forward: Callable[[Array], Array]
+    derivative: Callable[[Array], Array]
+    slope: float | None = None
+    second_moment_ratio: float | None = None
+
+    @property
+    def homogeneous(self) -> bool:
+        """True when ``phi(c z) = c phi(z)`` for all ``c > 0``."""
+        return self.second_moment_ratio is not None
+
+    def __call__(self, z: Array) -> Array:
+        return self.forward(z)
+
+    def __repr__(self) -> str:
+        extra = "" if self.slope is None else f", slope={self.slope:g}"
+        return f"Activation({self.name!r}{extra})"
+
+
+def _leaky(slope: float) -> Activation:
+    def forward(z: Array) -> Array:
+        z = np.asarray(z, dtype=float)
+        return np.where(z > 0, z, slope * z)
+
+    def derivative(z: Array) -> Array:
+        z = np.asarray(z, dtype=float)
+        return np.where(z > 0, 1.0, slope)
+
+    name = "relu" if slope == 0.0 else "leaky_relu"
+    return Activation(
+        name, forward, derivative, slope=slope, second_moment_ratio=(1.0 + slope**2) / 2.0
+    )
+
+
+def _linear(z: Array) -> Array:
+    return np.asarray(z, dtype=float).copy()
+
+
+def _ones(z: Array) -> Array:
+    return np.ones_like(np.asarray(z, dtype=float))
+
+
+def _tanh_derivative(z: Array) -> Array:
+    return 1.0 - np.tanh(np.asarray(z, dtype=float)) ** 2
+
+
+def _sigmoid_derivative(z: Array) -> Array:
+    s = special.expit(np.asarray(z, dtype=float))
+    return s * (1.0 - s)
+
+
+def _gelu(z: Array) -> Array:
+    z = np.asarray(z, dtype=float)
+    return z * special.ndtr(z)
+
+
+def _gelu_derivative(z: Array) -> Array:
+    z = np.asarray(z, dtype=float)
+    # the Gaussian density underflows quietly to 0 for large |z|
+    return special.ndtr(z) + z * np.exp(-0.5 * np.minimum(z * z, 1e300)) / math.sqrt(2 * math.pi)
+
+
+def _selu(z: Array) -> Array:
+    z = np.asarray(z, dtype=float)
+    return SELU_SCALE * np.where(z > 0, z, SELU_ALPHA * np.expm1(np.minimum(z, 0.0)))
+
+
+def _selu_derivative(z: Array) -> Array:
+    z = np.asarray(z, dtype=float)
+    return SELU_SCALE * np.where(z > 0, 1.0, SELU_ALPHA * np.exp(np.minimum(z, 0.0)))
+
+
+_FIXED: dict[str, Activation] = {
+    "linear": Activation("linear", _linear, _ones, second_moment_ratio=1.0),
+    "tanh": Activation("tanh", np.tanh, _tanh_derivative),
+    "sigmoid": Activation("sigmoid", special.expit, _sigmoid_derivative),
+    "gelu": Activation("gelu", _gelu, _gelu_derivative),
+    "selu": Activation("selu", _selu, _selu_derivative),
+}
+
+#: Names accepted by :func:`get_activation`.
+ACTIVATIONS: tuple[str, ...] = tuple(sorted([*_FIXED, "relu", "leaky_relu"]))
+
+
+def get_activation(name: str | Activation, *, slope: float = 0.01) -> Activation:
+    """Look up an activation by name (``slope`` is used only by ``leaky_relu``).
+
+    ``relu`` is ``max(0, z)``; ``leaky_relu`` is ``z`` for ``z > 0`` and
+    ``slope * z`` otherwise; ``gelu`` is the exact ``z * Phi(z)``; ``selu``
+    uses Klambauer et al.'s constants. Passing an :class:`Activation` returns it.
+    """
+    if isinstance(name, Activation):
+        return name
+    key = check_choice("activation", name, ACTIVATIONS)
+    if key == "relu":
+        return _leaky(0.0)
+    if key == "leaky_relu":
+        return _leaky(check_float("slope", slope, minimum=0.0, maximum=1.0))
+    return _FIXED[key]

@@ -1,0 +1,191 @@
+"""Weight initialisers with the same distributions as ``torch.nn.init``.
+
+Layout: a weight matrix has shape ``(fan_out, fan_in)``. This is the
+lecture's ``W^(h)`` in R^{d_{h+1} x d_h} (so ``z = W @ x`` for a column
+vector ``x``) and PyTorch's ``nn.Linear.weight`` layout. Keras and JAX store
+the transpose ``(fan_in, fan_out)``; convert before comparing. A convolution
+weight ``(out_channels, in_channels, k1, k2, ...)`` multiplies both fans by
+the receptive-field size ``k1 * k2 * ...``.
+
+Every function draws with a ``numpy.random.Generator`` (``rng`` may be a seed,
+a ``Generator`` or ``None``) and returns a new ``float64`` array.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ._validation import as_generator, check_choice, check_float, check_shape
+
+__all__ = [
+    "GAINS",
+    "calculate_gain",
+    "compute_fans",
+    "kaiming_normal",
+    "kaiming_std",
+    "kaiming_uniform",
+    "pytorch_linear_default",
+    "xavier_normal",
+    "xavier_uniform",
+]
+
+_FIXED_GAINS: dict[str, float] = {
+    "linear": 1.0,
+    "conv1d": 1.0,
+    "conv2d": 1.0,
+    "conv3d": 1.0,
+    "conv_transpose1d": 1.0,
+    "conv_transpose2d": 1.0,
+    "conv_transpose3d": 1.0,
+    "sigmoid": 1.0,
+    "tanh": 5.0 / 3.0,
+    "relu": math.sqrt(2.0),
+    "selu": 3.0 / 4.0,
+}
+#: Names accepted by :func:`calculate_gain` (``leaky_relu`` also takes a slope).
+GAINS: tuple[str, ...] = (*sorted(_FIXED_GAINS), "leaky_relu")
+
+MODES = ("fan_in", "fan_out")
+
+
+def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
+    """PyTorch's table of recommended gains ``g`` (std = g / sqrt(fan)).
+
+    ========================  =============================
+    nonlinearity              gain
+    ========================  =============================
+    linear, conv*, sigmoid    1
+    tanh                      5/3 (a heuristic, not derived)
+    relu                      sqrt(2)
+    leaky_relu                sqrt(2 / (1 + a^2)), a = param (default 0.01)
+    selu                      3/4
+    ========================  =============================
+
+    For ReLU and leaky ReLU the gain solves ``g^2 E[phi(z)^2] = E[z^2]`` for a
+    symmetric ``z``, which is what keeps the variance constant with depth; the
+    other entries are conventions (see ``kaiming_lab.theory.fixed_point_gain``
+    for the derived values).
+    """
+    name = check_choice("nonlinearity", nonlinearity, GAINS)
+    if name == "leaky_relu":
+        slope = 0.01 if param is None else check_float("param", param)
+        return math.sqrt(2.0 / (1.0 + slope**2))
+    if param is not None:
+        raise ValueError(f"param is only used with nonlinearity='leaky_relu', got param={param!r}")
+    return _FIXED_GAINS[name]
+
+
+def compute_fans(shape: tuple[int, ...]) -> tuple[int, int]:
+    """Return ``(fan_in, fan_out)`` for a weight of shape ``(fan_out, fan_in, *kernel)``.
+
+    ``fan_in = shape[1] * prod(kernel)`` and ``fan_out = shape[0] * prod(kernel)``.
+    """
+    dims = check_shape("shape", shape)
+    receptive = math.prod(dims[2:])
+    return dims[1] * receptive, dims[0] * receptive
+
+
+def _fan(shape: tuple[int, ...], mode: str) -> int:
+    mode = check_choice("mode", mode, MODES)
+    fan_in, fan_out = compute_fans(shape)
+    return fan_in if mode == "fan_in" else fan_out
+
+
+def kaiming_std(
+    shape: tuple[int, ...],
+    *,
+    a: float = 0.0,
+    mode: str = "fan_in",
+    nonlinearity: str = "leaky_relu",
+) -> float:
+    """Standard deviation ``gain / sqrt(fan)`` used by the Kaiming initialisers.
+
+    With the defaults (``a=0``, ``leaky_relu``) the gain is ``sqrt(2)`` and the
+    variance is ``2 / fan_in``: the lecture's ``N(0, 2/d_h)``.
+    ``a`` is the negative slope of the leaky ReLU, not a scale factor.
+    """
+    a = check_float("a", a)
+    gain = calculate_gain(nonlinearity, a if nonlinearity == "leaky_relu" else None)
+    return gain / math.sqrt(_fan(shape, mode))
+
+
+def kaiming_normal(
+    shape: tuple[int, ...],
+    *,
+    a: float = 0.0,
+    mode: str = "fan_in",
+    nonlinearity: str = "leaky_relu",
+    rng: np.random.Generator | int | None = None,
+) -> np.ndarray:
+    """Draw ``W ~ N(0, std^2)`` with ``std = gain / sqrt(fan)`` (He et al. 2015).
+
+    Assumes ``b = 0`` and a (leaky) ReLU after the layer; with ``mode="fan_in"``
+    it keeps the forward variance constant, with ``mode="fan_out"`` the
+    backward one. ``shape`` is ``(fan_out, fan_in, *kernel)``.
+    """
+    std = kaiming_std(shape, a=a, mode=mode, nonlinearity=nonlinearity)
+    return as_generator(rng).normal(0.0, std, size=tuple(shape))
+
+
+def kaiming_uniform(
+    shape: tuple[int, ...],
+    *,
+    a: float = 0.0,
+    mode: str = "fan_in",
+    nonlinearity: str = "leaky_relu",
+    rng: np.random.Generator | int | None = None,
+) -> np.ndarray:
+    """Draw ``W ~ U(-bound, bound)`` with ``bound = gain * sqrt(3 / fan)``.
+
+    A uniform ``U(-s, s)`` has std ``s / sqrt(3)``, so this has the same
+    variance as :func:`kaiming_normal` with the same arguments.
+    """
+    bound = math.sqrt(3.0) * kaiming_std(shape, a=a, mode=mode, nonlinearity=nonlinearity)
+    return as_generator(rng).uniform(-bound, bound, size=tuple(shape))
+
+
+def xavier_normal(
+    shape: tuple[int, ...],
+    *,
+    gain: float = 1.0,
+    rng: np.random.Generator | int | None = None,
+) -> np.ndarray:
+    """Draw ``W ~ N(0, std^2)`` with ``std = gain * sqrt(2 / (fan_in + fan_out))``.
+
+    Glorot and Bengio (2010) average the forward and backward conditions of a
+    linear (or tanh near 0) layer. For a square layer this is ``N(0, 1/d)``:
+    half of Kaiming's variance, which a ReLU net halves again at every layer.
+    """
+    gain = check_float("gain", gain, minimum=0.0)
+    fan_in, fan_out = compute_fans(shape)
+    std = gain * math.sqrt(2.0 / (fan_in + fan_out))
+    return as_generator(rng).normal(0.0, std, size=tuple(shape))
+
+
+def xavier_uniform(
+    shape: tuple[int, ...],
+    *,
+    gain: float = 1.0,
+    rng: np.random.Generator | int | None = None,
+) -> np.ndarray:
+    """Draw ``W ~ U(-bound, bound)`` with ``bound = gain * sqrt(6 / (fan_in + fan_out))``."""
+    gain = check_float("gain", gain, minimum=0.0)
+    fan_in, fan_out = compute_fans(shape)
+    bound = gain * math.sqrt(6.0 / (fan_in + fan_out))
+    return as_generator(rng).uniform(-bound, bound, size=tuple(shape))
+
+
+def pytorch_linear_default(
+    shape: tuple[int, ...],
+    *,
+    rng: np.random.Generator | int | None = None,
+) -> np.ndarray:
+    """``nn.Linear``'s default weight: ``kaiming_uniform(a=sqrt(5))``.
+
+    The gain is ``sqrt(2 / (1 + 5)) = 1/sqrt(3)``, so the bound is
+    ``1/sqrt(fan_in)`` and ``Var(W) = 1 / (3 fan_in)``: one sixth of Kaiming's
+    ``2 / fan_in``. In a ReLU net each layer multiplies the variance by 1/6.
+    """
+    return kaiming_uniform(shape, a=math.sqrt(5.0), rng=rng)

@@ -1,0 +1,352 @@
+"""Simulate a random fully connected network and record per-layer statistics.
+
+The network is the lecture's: ``x^(0) = x``, ``z^(h) = W^(h) x^(h) + b^(h)``,
+``x^(h+1) = phi(z^(h))`` for ``h = 0 .. H-1``, with ``W^(h)`` of shape
+``(d_{h+1}, d_h)`` = ``(fan_out, fan_in)``. A batch of inputs is stored as
+rows, so the code computes ``Z = X @ W.T``. The activation is applied after
+every layer, the last one included, so that every layer has an ``x`` to
+measure (the lecture's ``f`` has a linear last layer; its ``z`` statistics
+are the same).
+
+Weights are drawn by a named initialiser and then multiplied by
+``sqrt(multiplier)``, so ``multiplier`` scales the weight *variance*:
+``multiplier = 1`` with ``init="kaiming"`` is ``Var(W) = 2 / d_h``.
+
+Statistics are taken over all units and all inputs of a layer; they estimate
+expectations over the random weights and inputs (a single draw fluctuates
+around them, more for narrow layers).
+
+Extreme settings never raise: the first layer whose ``z`` is not finite is
+``overflow_layer``, the first whose ``x`` is all zero is ``underflow_layer``,
+and later layers' statistics are ``nan`` (after overflow) or ``0`` (after
+underflow with no bias). No floating-point warnings escape.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import initializers as init_mod
+from ._validation import as_generator, check_choice, check_float, check_int
+from .activations import Activation, get_activation
+
+__all__ = [
+    "INITS",
+    "PropagationResult",
+    "draw_weights",
+    "propagate",
+    "resolve_widths",
+    "simulate_forward",
+    "weight_variance_scale",
+]
+
+
+def _kaiming(shape, rng, activation: Activation):
+    return init_mod.kaiming_normal(shape, a=activation.slope or 0.0, rng=rng)
+
+
+def _kaiming_uniform(shape, rng, activation: Activation):
+    return init_mod.kaiming_uniform(shape, a=activation.slope or 0.0, rng=rng)
+
+
+def _kaiming_fan_out(shape, rng, activation: Activation):
+    return init_mod.kaiming_normal(shape, a=activation.slope or 0.0, mode="fan_out", rng=rng)
+
+
+#: Named initialisers for the simulator. ``kaiming`` uses the activation's
+#: own slope for a leaky ReLU (``a = slope``) and ``a = 0`` otherwise.
+INITS: dict[str, Callable[..., np.ndarray]] = {
+    "kaiming": _kaiming,
+    "kaiming_uniform": _kaiming_uniform,
+    "kaiming_fan_out": _kaiming_fan_out,
+    "xavier": lambda shape, rng, activation: init_mod.xavier_normal(shape, rng=rng),
+    "xavier_uniform": lambda shape, rng, activation: init_mod.xavier_uniform(shape, rng=rng),
+    "pytorch_default": lambda shape, rng, activation: init_mod.pytorch_linear_default(
+        shape, rng=rng
+    ),
+}
+
+
+def weight_variance_scale(init: str, fan_in: int, fan_out: int, activation: Activation) -> float:
+    """``fan_in * Var(W)`` of a named initialiser: the ``sigma_w^2`` of the theory.
+
+    kaiming: ``2 / (1 + a^2)``; kaiming_fan_out: that times ``fan_in / fan_out``;
+    xavier: ``2 fan_in / (fan_in + fan_out)``; pytorch_default: ``1/3``.
+    """
+    init = check_choice("init", init, INITS)
+    slope = activation.slope or 0.0
+    kaiming = 2.0 / (1.0 + slope**2)
+    if init in ("kaiming", "kaiming_uniform"):
+        return kaiming
+    if init == "kaiming_fan_out":
+        return kaiming * fan_in / fan_out
+    if init in ("xavier", "xavier_uniform"):
+        return 2.0 * fan_in / (fan_in + fan_out)
+    return 1.0 / 3.0
+
+
+def resolve_widths(depth: int, width: int | None, widths: Sequence[int] | None) -> list[int]:
+    """Return ``[d_0, d_1, ..., d_H]`` from ``depth`` and either ``width`` or ``widths``.
+
+    ``widths`` (length ``depth + 1``) wins when given; otherwise every layer,
+    the input included, has ``width`` units.
+    """
+    depth = check_int("depth", depth, minimum=1)
+    if widths is None:
+        if width is None:
+            raise TypeError("give either width (an int) or widths (a sequence of depth + 1 ints)")
+        return [check_int("width", width, minimum=1)] * (depth + 1)
+    if isinstance(widths, (str, bytes)) or not isinstance(widths, Sequence):
+        raise TypeError(f"widths must be a sequence of ints, got {widths!r}")
+    if len(widths) != depth + 1:
+        raise ValueError(
+            f"widths must have depth + 1 = {depth + 1} entries (d_0 .. d_H), got {len(widths)}"
+        )
+    return [check_int(f"widths[{i}]", w, minimum=1) for i, w in enumerate(widths)]
+
+
+def draw_weights(
+    widths: Sequence[int],
+    *,
+    init: str = "kaiming",
+    activation: str | Activation = "relu",
+    rng: np.random.Generator | int | None = None,
+) -> list[np.ndarray]:
+    """Draw ``W^(0) .. W^(H-1)`` with shapes ``(widths[h+1], widths[h])``."""
+    act = get_activation(activation)
+    init = check_choice("init", init, INITS)
+    gen = as_generator(rng)
+    draw = INITS[init]
+    return [draw((widths[h + 1], widths[h]), gen, act) for h in range(len(widths) - 1)]
+
+
+@dataclass(frozen=True)
+class PropagationResult:
+    """Per-layer statistics of one simulated forward (and optional backward) pass.
+
+    Arrays indexed by ``h = 0 .. H-1`` describe ``z^(h)`` and ``x^(h+1)``:
+    ``var_z`` (mean of ``z^2`` over units and inputs: the unbiased estimate of
+    ``Var(z)``, since ``E[z] = 0`` over zero-mean random weights), ``mean_x`` and
+    ``second_moment_x`` (``E[x^2]``), ``zero_fraction`` (share of ``x`` exactly
+    0), ``max_abs_z``. ``grad_var`` (length ``H + 1``, index ``h`` is
+    ``dL/dx^(h)``) is present when the backward pass was run.
+    """
+
+    widths: tuple[int, ...]
+    activation: str
+    sigma_w2: np.ndarray
+    bias_variance: float
+    input_second_moment: float
+    var_z: np.ndarray
+    mean_x: np.ndarray
+    second_moment_x: np.ndarray
+    zero_fraction: np.ndarray
+    max_abs_z: np.ndarray
+    overflow_layer: int | None = None
+    underflow_layer: int | None = None
+    grad_var: np.ndarray | None = field(default=None, repr=False)
+
+    @property
+    def depth(self) -> int:
+        """Number of weight layers ``H``."""
+        return len(self.widths) - 1
+
+    @property
+    def status(self) -> str:
+        """``"overflow"``, ``"underflow"`` or ``"finite"``."""
+        if self.overflow_layer is not None:
+            return "overflow"
+        if self.underflow_layer is not None:
+            return "underflow"
+        return "finite"
+
+    def describe(self) -> str:
+        """One sentence saying whether values stayed finite and non-zero."""
+        if self.overflow_layer is not None:
+            return (
+                f"overflow: z is no longer finite from layer {self.overflow_layer} on "
+                f"(float64 tops out near 1.8e308)"
+            )
+        if self.underflow_layer is not None:
+            return f"underflow: every activation is exactly 0 from layer {self.underflow_layer} on"
+        return f"finite: all {self.depth} layers hold finite, non-zero activations"
+
+    def table(self, every: int = 1, digits: int = 3) -> str:
+        """A plain-text table of the statistics, one row every ``every`` layers."""
+        every = check_int("every", every, minimum=1)
+        head = f"{'layer':>5}  {'Var(z)':>10}  {'mean(x)':>10}  {'E[x^2]':>10}  {'zeros':>6}"
+        rows = [head]
+        layers = sorted({*range(0, self.depth, every), self.depth - 1})
+        for h in layers:
+            rows.append(
+                f"{h:>5}  {self.var_z[h]:>10.{digits}g}  {self.mean_x[h]:>10.{digits}g}  "
+                f"{self.second_moment_x[h]:>10.{digits}g}  {self.zero_fraction[h]:>6.1%}"
+            )
+        return "\n".join(rows)
+
+
+def propagate(
+    x: np.ndarray,
+    weights: Sequence[np.ndarray],
+    *,
+    activation: str | Activation = "relu",
+    biases: Sequence[np.ndarray] | None = None,
+    backward: bool = False,
+    rng: np.random.Generator | int | None = None,
+    sigma_w2: Sequence[float] | None = None,
+    bias_variance: float = 0.0,
+) -> PropagationResult:
+    """Push a batch ``x`` (rows are inputs) through ``weights`` and collect statistics.
+
+    With ``backward=True`` a gradient ``g ~ N(0, 1)`` is placed on the last
+    layer's output and sent back: ``dz = dx * phi'(z)``, ``dx_prev = dz @ W``;
+    ``grad_var[h]`` is the pooled second moment of ``dL/dx^(h)`` (its mean is 0).
+    ``sigma_w2`` and ``bias_variance`` are recorded for the theory, not used.
+    """
+    act = get_activation(activation)
+    x = np.asarray(x, dtype=float)
+    if x.ndim != 2:
+        raise ValueError(f"x must be a 2-D array (batch, d_0), got shape {x.shape}")
+    depth = len(weights)
+    if depth < 1:
+        raise ValueError("weights must hold at least one matrix")
+    widths = [x.shape[1]]
+    for h, w in enumerate(weights):
+        if w.ndim != 2 or w.shape[1] != widths[-1]:
+            raise ValueError(
+                f"weights[{h}] must have shape (fan_out, {widths[-1]}), got {w.shape}"
+            )
+        widths.append(w.shape[0])
+    if biases is not None and len(biases) != depth:
+        raise ValueError(f"biases must hold {depth} vectors, got {len(biases)}")
+
+    nan = np.full(depth, np.nan)
+    var_z, mean_x, m2_x, zeros, max_z = (nan.copy() for _ in range(5))
+    overflow = underflow = None
+    zs: list[np.ndarray] = []
+    with np.errstate(all="ignore"):
+        input_m2 = float(np.mean(x * x))
+        for h, w in enumerate(weights):
+            z = x @ w.T
+            if biases is not None:
+                z = z + biases[h]
+            if not np.all(np.isfinite(z)):
+                overflow = h
+                break
+            x = act.forward(z)
+            var_z[h] = np.mean(z * z)
+            max_z[h] = np.abs(z).max()
+            mean_x[h] = x.mean()
+            m2_x[h] = np.mean(x * x)
+            zeros[h] = np.mean(x == 0.0)
+            if backward:
+                zs.append(z)
+            if underflow is None and not np.any(x):
+                underflow = h
+                if biases is None:
+                    var_z[h + 1 :] = mean_x[h + 1 :] = m2_x[h + 1 :] = max_z[h + 1 :] = 0.0
+                    zeros[h + 1 :] = 1.0
+                    break
+
+        grad_var = None
+        if backward:
+            grad_var = _backward(zs, weights, act, depth, x.shape[0], rng)
+
+    scale = np.full(depth, np.nan) if sigma_w2 is None else np.asarray(sigma_w2, dtype=float)
+    return PropagationResult(
+        widths=tuple(widths),
+        activation=act.name,
+        sigma_w2=scale,
+        bias_variance=float(bias_variance),
+        input_second_moment=input_m2,
+        var_z=var_z,
+        mean_x=mean_x,
+        second_moment_x=m2_x,
+        zero_fraction=zeros,
+        max_abs_z=max_z,
+        overflow_layer=overflow,
+        underflow_layer=underflow,
+        grad_var=grad_var,
+    )
+
+
+def _backward(zs, weights, act: Activation, depth: int, batch: int, rng) -> np.ndarray:
+    """Second moment of ``dL/dx^(h)`` for ``h = 0 .. H`` (``nan`` where it cannot be formed)."""
+    grad_var = np.full(depth + 1, np.nan)
+    if len(zs) < depth:  # the forward pass overflowed; there is no gradient to send back
+        return grad_var
+    gen = as_generator(rng)
+    dx = gen.standard_normal((batch, weights[-1].shape[0]))
+    grad_var[depth] = np.mean(dx * dx)
+    for h in range(depth - 1, -1, -1):
+        dx = (dx * act.derivative(zs[h])) @ weights[h]
+        if not np.all(np.isfinite(dx)):
+            break
+        grad_var[h] = np.mean(dx * dx)
+    return grad_var
+
+
+def simulate_forward(
+    depth: int,
+    width: int | None = 256,
+    *,
+    widths: Sequence[int] | None = None,
+    activation: str | Activation = "relu",
+    slope: float = 0.01,
+    init: str = "kaiming",
+    multiplier: float = 1.0,
+    bias_variance: float = 0.0,
+    batch: int = 256,
+    seed: int | np.random.Generator | None = 0,
+    backward: bool = False,
+    x: np.ndarray | None = None,
+) -> PropagationResult:
+    """Simulate one random ``depth``-layer network on a batch of inputs.
+
+    Weights: ``init`` (see :data:`INITS`) scaled so that
+    ``Var(W^(h)) = multiplier * sigma_w^2(init) / d_h``. Biases:
+    ``b ~ N(0, bias_variance)``, or exactly 0 when ``bias_variance = 0``.
+    Inputs: ``x ~ N(0, I)`` of shape ``(batch, d_0)`` unless ``x`` is given.
+    All randomness comes from one generator made from ``seed``, in the order
+    weights, biases, inputs, backward gradient.
+    """
+    act = get_activation(activation, slope=slope)
+    dims = resolve_widths(depth, width, widths)
+    multiplier = check_float("multiplier", multiplier, minimum=0.0)
+    bias_variance = check_float("bias_variance", bias_variance, minimum=0.0)
+    batch = check_int("batch", batch, minimum=1)
+    init = check_choice("init", init, INITS)
+    gen = as_generator(seed, "seed")
+
+    weights = draw_weights(dims, init=init, activation=act, rng=gen)
+    factor = math.sqrt(multiplier)
+    if factor != 1.0:
+        weights = [w * factor for w in weights]
+    biases = None
+    if bias_variance > 0.0:
+        biases = [gen.normal(0.0, math.sqrt(bias_variance), size=d) for d in dims[1:]]
+    if x is None:
+        x = gen.standard_normal((batch, dims[0]))
+    else:
+        x = np.asarray(x, dtype=float)
+        if x.ndim != 2 or x.shape[1] != dims[0]:
+            raise ValueError(f"x must have shape (batch, {dims[0]}), got {x.shape}")
+        if not np.all(np.isfinite(x)):
+            raise ValueError("x must be finite; got NaN or infinite values")
+    sigma_w2 = [
+        multiplier * weight_variance_scale(init, dims[h], dims[h + 1], act) for h in range(depth)
+    ]
+    return propagate(
+        x,
+        weights,
+        activation=act,
+        biases=biases,
+        backward=backward,
+        rng=gen,
+        sigma_w2=sigma_w2,
+        bias_variance=bias_variance,
+    )
