@@ -61,6 +61,8 @@ class Activation:
 def _leaky(slope: float) -> Activation:
     def forward(z: Array) -> Array:
         z = np.asarray(z, dtype=float)
+        if slope == 0.0:
+            return np.maximum(z, 0.0)
         return np.where(z > 0, z, slope * z)
 
     def derivative(z: Array) -> Array:
@@ -97,8 +99,10 @@ def _gelu(z: Array) -> Array:
 
 def _gelu_derivative(z: Array) -> Array:
     z = np.asarray(z, dtype=float)
-    # the Gaussian density underflows quietly to 0 for large |z|
-    return special.ndtr(z) + z * np.exp(-0.5 * np.minimum(z * z, 1e300)) / math.sqrt(2 * math.pi)
+    with np.errstate(over="ignore", under="ignore"):
+        # for large |z| the density term z * phi(z) is 0, not inf * 0
+        density = np.exp(-0.5 * np.square(np.clip(z, -40.0, 40.0)))
+    return special.ndtr(z) + z * density / math.sqrt(2 * math.pi)
 
 
 def _selu(z: Array) -> Array:

@@ -130,7 +130,10 @@ class PropagationResult:
 
     Arrays indexed by ``h = 0 .. H-1`` describe ``z^(h)`` and ``x^(h+1)``:
     ``var_z`` (mean of ``z^2`` over units and inputs: the unbiased estimate of
-    ``Var(z)``, since ``E[z] = 0`` over zero-mean random weights), ``mean_x`` and
+    ``Var(z)``, since ``E[z] = 0`` over zero-mean random weights; it reads
+    ``inf`` once ``|z|`` passes about 1e154, where its square no longer fits
+    a float64), ``std_z`` (its square root, computed so that it stays finite
+    as long as ``z`` is), ``mean_x`` and
     ``second_moment_x`` (``E[x^2]``), ``zero_fraction`` (share of ``x`` exactly
     0), ``max_abs_z``. ``grad_var`` (length ``H + 1``, index ``h`` is
     ``dL/dx^(h)``) is present when the backward pass was run.
@@ -142,6 +145,7 @@ class PropagationResult:
     bias_variance: float
     input_second_moment: float
     var_z: np.ndarray
+    std_z: np.ndarray
     mean_x: np.ndarray
     second_moment_x: np.ndarray
     zero_fraction: np.ndarray
@@ -217,15 +221,13 @@ def propagate(
     widths = [x.shape[1]]
     for h, w in enumerate(weights):
         if w.ndim != 2 or w.shape[1] != widths[-1]:
-            raise ValueError(
-                f"weights[{h}] must have shape (fan_out, {widths[-1]}), got {w.shape}"
-            )
+            raise ValueError(f"weights[{h}] must have shape (fan_out, {widths[-1]}), got {w.shape}")
         widths.append(w.shape[0])
     if biases is not None and len(biases) != depth:
         raise ValueError(f"biases must hold {depth} vectors, got {len(biases)}")
 
     nan = np.full(depth, np.nan)
-    var_z, mean_x, m2_x, zeros, max_z = (nan.copy() for _ in range(5))
+    var_z, std_z, mean_x, m2_x, zeros, max_z = (nan.copy() for _ in range(6))
     overflow = underflow = None
     zs: list[np.ndarray] = []
     with np.errstate(all="ignore"):
@@ -240,6 +242,7 @@ def propagate(
             x = act.forward(z)
             var_z[h] = np.mean(z * z)
             max_z[h] = np.abs(z).max()
+            std_z[h] = _root_mean_square(z, max_z[h])
             mean_x[h] = x.mean()
             m2_x[h] = np.mean(x * x)
             zeros[h] = np.mean(x == 0.0)
@@ -248,7 +251,8 @@ def propagate(
             if underflow is None and not np.any(x):
                 underflow = h
                 if biases is None:
-                    var_z[h + 1 :] = mean_x[h + 1 :] = m2_x[h + 1 :] = max_z[h + 1 :] = 0.0
+                    for stat in (var_z, std_z, mean_x, m2_x, max_z):
+                        stat[h + 1 :] = 0.0
                     zeros[h + 1 :] = 1.0
                     break
 
@@ -264,6 +268,7 @@ def propagate(
         bias_variance=float(bias_variance),
         input_second_moment=input_m2,
         var_z=var_z,
+        std_z=std_z,
         mean_x=mean_x,
         second_moment_x=m2_x,
         zero_fraction=zeros,
@@ -272,6 +277,14 @@ def propagate(
         underflow_layer=underflow,
         grad_var=grad_var,
     )
+
+
+def _root_mean_square(z: np.ndarray, largest: float) -> float:
+    """``sqrt(mean(z^2))`` without squaring huge values: scale by ``max |z|`` first."""
+    if largest == 0.0:
+        return 0.0
+    scaled = z / largest
+    return float(largest * np.sqrt(np.mean(scaled * scaled)))
 
 
 def _backward(zs, weights, act: Activation, depth: int, batch: int, rng) -> np.ndarray:

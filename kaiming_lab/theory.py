@@ -12,18 +12,19 @@ For ``z`` symmetric about 0 and a leaky ReLU of slope ``a``,
 ``E[phi(z)^2] = (1 + a^2)/2 Var(z)``; for ReLU that is the half-variance
 identity ``E[ReLU(z)^2] = Var(z)/2``. Other activations need the
 distribution of ``z``: in the wide-network limit it is ``N(0, q)``, and
-``E[phi(z)^2]`` is computed by Gauss-Hermite quadrature (the "length map"
-of Poole et al. 2016).
+``E[phi(z)^2]`` is computed by Gaussian quadrature (the "length map" of
+Poole et al. 2016).
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-from scipy import integrate
+from scipy import integrate, stats
 
 from ._validation import check_float, check_int
 from .activations import Activation, get_activation
@@ -41,23 +42,37 @@ __all__ = [
     "second_moment",
 ]
 
-_GH_POINTS = 101
+_PANEL_EDGES = (0.0, 0.25, 1.0, 2.5, 5.0, 9.0, 14.0)
+_NODES_PER_PANEL = 48
 
 
 @lru_cache(maxsize=1)
-def _hermite_nodes() -> tuple[np.ndarray, np.ndarray]:
-    nodes, weights = np.polynomial.hermite_e.hermegauss(_GH_POINTS)
-    return nodes, weights / math.sqrt(2.0 * math.pi)
+def _gauss_nodes() -> tuple[np.ndarray, np.ndarray]:
+    """Gauss-Legendre nodes on panels of [-14, 14], weighted by the N(0, 1) density."""
+    base, base_w = np.polynomial.legendre.leggauss(_NODES_PER_PANEL)
+    nodes, weights = [], []
+    for lo, hi in itertools.pairwise(_PANEL_EDGES):
+        half = (hi - lo) / 2.0
+        for sign in (1.0, -1.0):
+            nodes.append(sign * (lo + half * (base + 1.0)))
+            weights.append(half * base_w)
+    z = np.concatenate(nodes)
+    w = np.concatenate(weights) * np.exp(-0.5 * z * z) / math.sqrt(2.0 * math.pi)
+    return z, w
 
 
 def gaussian_expectation(func, q: float) -> float:
-    """``E[func(z)]`` for ``z ~ N(0, q)`` by 101-point Gauss-Hermite quadrature.
+    """``E[func(z)]`` for ``z ~ N(0, q)`` by composite Gauss-Legendre quadrature.
 
-    Exact for polynomials of degree up to 201; accurate to near machine
-    precision for the smooth activations here. ``q = 0`` gives ``func(0)``.
+    The standard normal is integrated over [-14, 14] (the mass outside is
+    below 1e-44) on panels that meet at 0, so functions with a kink at 0
+    (ReLU, SELU) are integrated as accurately as smooth ones: about 1e-12
+    relative for the activations here. ``q = 0`` gives ``func(0)``.
     """
     q = check_float("q", q, minimum=0.0)
-    nodes, weights = _hermite_nodes()
+    if q == 0.0:
+        return float(np.asarray(func(np.zeros(1)), dtype=float)[0])
+    nodes, weights = _gauss_nodes()
     with np.errstate(all="ignore"):
         return float(np.dot(weights, func(math.sqrt(q) * nodes)))
 
@@ -66,7 +81,7 @@ def second_moment(activation: str | Activation, q: float, *, slope: float = 0.01
     """``E[phi(z)^2]`` for ``z ~ N(0, q)``.
 
     Closed form ``(1 + a^2)/2 * q`` for (leaky) ReLU and ``q`` for linear;
-    Gauss-Hermite quadrature otherwise.
+    :func:`gaussian_expectation` otherwise.
     """
     act = get_activation(activation, slope=slope)
     q = check_float("q", q, minimum=0.0)
@@ -222,12 +237,11 @@ def _describe(dist) -> str:
 
 
 def _check_distribution(dist) -> None:
-    for attr in ("pdf", "support", "var", "cdf"):
-        if not callable(getattr(dist, attr, None)):
-            raise TypeError(
-                f"dist must be a frozen continuous scipy.stats distribution such as "
-                f"scipy.stats.norm(0, 1), got {dist!r}"
-            )
+    if not isinstance(getattr(dist, "dist", None), stats.rv_continuous):
+        raise TypeError(
+            f"dist must be a frozen continuous scipy.stats distribution such as "
+            f"scipy.stats.norm(0, 1), got {dist!r}"
+        )
 
 
 def relu_second_moment(dist) -> tuple[float, float]:

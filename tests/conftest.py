@@ -1,0 +1,21 @@
+"""Shared fixtures and the tolerance rule used by the statistical tests.
+
+Statistical tests compare a Monte Carlo estimate with an exact value and
+accept ``|estimate - exact| <= k * standard_error`` with
+``k = kaiming_lab.montecarlo.DEFAULT_K_SE = 4``, which fails a
+correct formula with probability about 6e-5 per comparison; the seeds are
+fixed, so a test either always passes or always fails for a given code base.
+Tests that make many comparisons at once say so and use a wider ``k``
+(Bonferroni: ``k = 4.5`` keeps 32 comparisons at a joint 2e-4).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+
+@pytest.fixture
+def rng() -> np.random.Generator:
+    """A fresh generator with a fixed seed for each test."""
+    return np.random.default_rng(20150206)
