@@ -1,0 +1,64 @@
+# kaiming-lab: set-up and everyday commands. Everything runs inside .venv,
+# which the first command creates from the machine's python3.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8888
+# The matrices are small: one BLAS thread is faster than two fighting, and it
+# makes every floating-point sum repeat bit for bit between runs.
+export OPENBLAS_NUM_THREADS ?= 1
+export OMP_NUM_THREADS ?= 1
+
+.PHONY: lab test explorer notebooks lint format benchmarks clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# Stamp files remember which extras are installed; editing pyproject.toml reinstalls.
+$(VENV)/.lab: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.test: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test,browser]'
+	touch $@ $(VENV)/.lab
+
+## lab: open the notebooks in JupyterLab on 127.0.0.1 (prints the URL with its token)
+lab: $(VENV)/.lab
+	@token=$$($(BIN)/python -c 'import secrets; print(secrets.token_hex(16))'); \
+	echo; echo "    Open http://127.0.0.1:$(PORT)/lab/tree/00_start_here.ipynb?token=$$token"; echo; \
+	$(BIN)/jupyter lab --no-browser --ServerApp.ip=127.0.0.1 --ServerApp.port=$(PORT) \
+		--ServerApp.port_retries=0 --IdentityProvider.token=$$token \
+		--ServerApp.root_dir=notebooks
+
+## test: unit tests, lint, strict nbval on every notebook, browser tests
+test: $(VENV)/.test
+	$(BIN)/python -m pytest
+
+## explorer: serve only the explorer dashboard with Voila on 127.0.0.1
+explorer: $(VENV)/.test
+	$(BIN)/voila notebooks/06_explorer.ipynb --no-browser --Voila.ip=127.0.0.1 --port=$(PORT)
+
+## notebooks: re-execute every notebook in place (after changing the package)
+notebooks: $(VENV)/.test
+	cd notebooks && for nb in [0-9][0-9]_*.ipynb; do \
+		echo "executing $$nb"; \
+		../$(BIN)/jupyter nbconvert --to notebook --execute --inplace \
+			--ExecutePreprocessor.kernel_name=python3 "$$nb" || exit 1; \
+	done
+
+## lint / format: ruff over the package, tests, benchmarks and notebooks
+lint: $(VENV)/.test
+	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+format: $(VENV)/.test
+	$(BIN)/ruff format . && $(BIN)/ruff check --fix .
+
+## benchmarks: speed figures (medians, with a baseline measured in the same run)
+benchmarks: $(VENV)/.test
+	for b in benchmarks/*.py; do $(BIN)/python "$$b" || exit 1; done
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
