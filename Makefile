@@ -31,7 +31,7 @@ lab: $(VENV)/.lab
 	echo; echo "    Open http://127.0.0.1:$(PORT)/lab/tree/00_start_here.ipynb?token=$$token"; echo; \
 	$(BIN)/jupyter lab --no-browser --ServerApp.ip=127.0.0.1 --ServerApp.port=$(PORT) \
 		--ServerApp.port_retries=0 --IdentityProvider.token=$$token \
-		--ServerApp.root_dir=notebooks
+		--ServerApp.root_dir=notebooks $$([ "$$(id -u)" = 0 ] && echo --allow-root)
 
 ## test: unit tests, lint, strict nbval on every notebook, browser tests
 test: $(VENV)/.test
