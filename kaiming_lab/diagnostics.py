@@ -1,0 +1,88 @@
+"""Per-layer diagnostics of a forward pass, in the spirit of micrograd's printout.
+
+:class:`~kaiming_lab.propagation.PropagationResult` stores pooled moments;
+these helpers turn them into the quantities people look at first: the
+standard deviation of the pre-activations ``z``, the mean and standard
+deviation of the activations ``x`` and the share of ``x`` that ReLU set to
+zero, and print them side by side for several settings.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+import numpy as np
+
+from ._validation import check_int
+from .propagation import PropagationResult
+
+__all__ = ["layer_multiplier", "layer_statistic", "predicted_break_layer", "stats_table"]
+
+#: Statistics :func:`layer_statistic` knows, with a short label for tables and axes.
+STATISTICS: dict[str, str] = {
+    "std_z": "std(z)",
+    "mean_x": "mean(x)",
+    "std_x": "std(x)",
+    "zero_fraction": "zero fraction",
+    "max_abs_z": "max |z|",
+}
+
+
+def layer_statistic(result: PropagationResult, name: str) -> np.ndarray:
+    """One statistic per layer ``h = 0 .. H-1``.
+
+    ``std_z = sqrt(var_z)`` (``z`` has mean 0 over random weights);
+    ``std_x = sqrt(E[x^2] - mean(x)^2)`` (ReLU outputs are not centred).
+    """
+    if name not in STATISTICS:
+        raise ValueError(f"name must be one of {list(STATISTICS)}, got {name!r}")
+    with np.errstate(all="ignore"):
+        if name == "std_z":
+            return np.sqrt(result.var_z)
+        if name == "std_x":
+            return np.sqrt(np.maximum(result.second_moment_x - result.mean_x**2, 0.0))
+        return np.asarray(getattr(result, name), dtype=float).copy()
+
+
+def layer_multiplier(width: int, weight_std: float) -> float:
+    """Factor by which one ReLU layer multiplies ``Var(z)``: ``d Var(W) / 2``.
+
+    Kaiming's ``Var(W) = 2/d`` makes it exactly 1; after ``h`` layers the
+    expected variance is this factor to the power ``h``.
+    """
+    width = check_int("width", width, minimum=1)
+    return width * weight_std**2 / 2.0
+
+
+def predicted_break_layer(multiplier: float, start_std: float, limit: float) -> int:
+    """First layer ``h`` at which ``start_std * sqrt(multiplier)^h`` passes ``limit``.
+
+    Use ``limit = numpy.finfo(float).max`` for overflow (multiplier > 1) and the
+    smallest subnormal ``5e-324`` for underflow (multiplier < 1). This follows
+    the typical size of ``z``; the largest of many units gets there a few
+    layers earlier (overflow) or later (underflow).
+    """
+    if multiplier <= 0 or multiplier == 1 or start_std <= 0 or limit <= 0:
+        raise ValueError("need multiplier > 0 and != 1, start_std > 0, limit > 0")
+    steps = (math.log(limit) - math.log(start_std)) / (0.5 * math.log(multiplier))
+    return math.ceil(steps)
+
+
+def stats_table(
+    results: Mapping[str, PropagationResult],
+    name: str = "std_z",
+    *,
+    every: int = 10,
+    digits: int = 3,
+) -> str:
+    """One column per setting, one row every ``every`` layers (the last layer included)."""
+    every = check_int("every", every, minimum=1)
+    cols = {label: layer_statistic(r, name) for label, r in results.items()}
+    depth = min(len(c) for c in cols.values())
+    width = max(12, *(len(label) + 2 for label in cols))
+    lines = [f"{STATISTICS[name]:<14}" + "".join(f"{label:>{width}}" for label in cols)]
+    for h in sorted({*range(0, depth, every), depth - 1}):
+        cells = "".join(f"{c[h]:>{width}.{digits}g}" for c in cols.values())
+        lines.append(f"{'layer ' + str(h):<14}" + cells)
+    return "\n".join(lines)

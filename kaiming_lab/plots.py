@@ -1,0 +1,188 @@
+"""Figures shared by the notebooks.
+
+Every function is pure: it draws on the ``ax`` it is given (or on a new
+figure's axes when ``ax`` is ``None``), labels the axes, adds a legend when
+there is more than one curve, and returns the ``Axes``. Nothing here changes
+matplotlib's global settings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.axes import Axes
+
+from .diagnostics import STATISTICS, layer_statistic
+from .ensembles import NetworkEnsemble, log_drift_prediction
+from .montecarlo import Estimate
+from .propagation import PropagationResult
+
+__all__ = [
+    "plot_ensemble",
+    "plot_estimates",
+    "plot_layer_statistic",
+    "plot_log_drift",
+    "plot_relu_integrand",
+]
+
+
+_LOG_AXIS_LIMIT = 250.0
+
+
+def _axes(ax: Axes | None) -> Axes:
+    if ax is None:
+        _, ax = plt.subplots()
+    return ax
+
+
+def _positive(values: np.ndarray) -> np.ndarray:
+    """Values with non-positive and non-finite entries replaced by NaN (gaps on a log axis)."""
+    out = np.asarray(values, dtype=float).copy()
+    with np.errstate(invalid="ignore"):
+        out[~(np.isfinite(out) & (out > 0))] = np.nan
+    return out
+
+
+def plot_layer_statistic(
+    results: Mapping[str, PropagationResult],
+    name: str = "std_z",
+    *,
+    ax: Axes | None = None,
+    log: bool | None = None,
+) -> Axes:
+    """One curve per setting: a per-layer statistic against the layer index ``h``.
+
+    ``name`` is one of :data:`kaiming_lab.diagnostics.STATISTICS`. ``log=None``
+    picks a log scale when the positive values span more than two decades;
+    values beyond ``10^(+-250)`` are drawn as ``log10`` on a linear axis
+    (matplotlib's log axis fails near the float64 limits). Zeros and
+    non-finite values leave gaps.
+    Layers where a run overflowed or underflowed are marked with a dotted line.
+    """
+    ax = _axes(ax)
+    curves = {label: layer_statistic(r, name) for label, r in results.items()}
+    positive = np.concatenate([_positive(c) for c in curves.values()])
+    positive = positive[np.isfinite(positive)]
+    exponents = np.log10(positive) if positive.size else np.zeros(1)
+    if log is None:
+        log = bool(np.ptp(exponents) > 2.0)
+    # matplotlib's log axis cannot place ticks near the float64 limits; past
+    # 10^(+-250) we plot the exponent itself on a linear axis instead.
+    as_exponent = log and bool(np.max(np.abs(exponents)) > _LOG_AXIS_LIMIT)
+    for label, values in curves.items():
+        shown = values
+        if log:
+            shown = _positive(values)
+            if as_exponent:
+                shown = np.log10(shown)
+        line = ax.plot(shown, label=label)[0]
+        result = results[label]
+        broke = result.overflow_layer if result.overflow_layer is not None else None
+        broke = result.underflow_layer if broke is None else broke
+        if broke is not None:
+            ax.axvline(broke, color=line.get_color(), linestyle=":", label=f"{label}: breaks")
+    ylabel = STATISTICS[name]
+    if as_exponent:
+        ylabel = f"log10 of {ylabel}"
+    elif log:
+        ax.set_yscale("log")
+        ylabel += " (log scale)"
+    ax.set_xlabel("layer h")
+    ax.set_ylabel(ylabel)
+    if len(curves) > 1:
+        ax.legend()
+    return ax
+
+
+def plot_ensemble(
+    ensemble: NetworkEnsemble,
+    *,
+    ax: Axes | None = None,
+    n_single: int = 3,
+    label: str = "mean over networks",
+    theory: bool = True,
+    log: bool = True,
+) -> Axes:
+    """``var_z`` per layer: a few single networks, the mean ± 2 SE over all, and the theory."""
+    ax = _axes(ax)
+    values = ensemble.values("var_z")
+    layers = np.arange(ensemble.depth)
+    for k in range(min(n_single, ensemble.n_networks)):
+        ax.plot(
+            layers,
+            values[k],
+            color="0.6",
+            linewidth=0.8,
+            label="single networks" if k == 0 else None,
+        )
+    mean, se = ensemble.means_and_ses("var_z")
+    ax.errorbar(
+        layers, mean, yerr=2 * se, fmt="o", markersize=3, capsize=2, label=f"{label} ± 2 SE"
+    )
+    if theory:
+        shown = "theory" in ax.get_legend_handles_labels()[1]
+        ax.plot(layers, ensemble.theory(), "k--", label=None if shown else "theory")
+    if log:
+        ax.set_yscale("log")
+    ax.set_xlabel("layer h")
+    ax.set_ylabel("Var(z^(h))" + (" (log scale)" if log else ""))
+    ax.set_title(f"{ensemble.n_networks} networks of width {ensemble.width}")
+    ax.legend()
+    return ax
+
+
+def plot_log_drift(ensemble: NetworkEnsemble, *, ax: Axes | None = None) -> Axes:
+    """Variance across networks of ``log(var_z[h] / var_z[0])`` (± 2 SE) against ``5 h / n``."""
+    ax = _axes(ax)
+    drift = ensemble.log_drift()
+    layers = np.arange(ensemble.depth)
+    plot_estimates(layers, drift, ax=ax, label="measured ± 2 SE")
+    ax.plot(layers, log_drift_prediction(ensemble.width, layers), "k--", label="5 h / n")
+    ax.set_xlabel("layer h")
+    ax.set_ylabel("Var(log(var_z[h] / var_z[0])) across networks")
+    ax.legend()
+    return ax
+
+
+def plot_estimates(
+    x: Sequence[float] | np.ndarray,
+    estimates: Sequence[Estimate],
+    *,
+    ax: Axes | None = None,
+    label: str | None = None,
+    k: float = 2.0,
+) -> Axes:
+    """Monte Carlo estimates as points with ``± k SE`` error bars."""
+    ax = _axes(ax)
+    values = [e.value for e in estimates]
+    errors = [k * e.se for e in estimates]
+    ax.errorbar(x, values, yerr=errors, fmt="o", markersize=4, capsize=3, label=label)
+    ax.set_ylabel("estimate")
+    return ax
+
+
+def plot_relu_integrand(
+    dists: Mapping[str, object],
+    *,
+    ax: Axes | None = None,
+    limit: float = 5.0,
+    points: int = 801,
+) -> Axes:
+    """``z^2 p(z)`` for each distribution; the part ReLU keeps (``z > 0``) is shaded.
+
+    For a ``z`` symmetric about 0 the shaded area (``E[ReLU(z)^2]``) is half
+    the total area (``E[z^2]``).
+    """
+    ax = _axes(ax)
+    z = np.linspace(-limit, limit, points)
+    for name, dist in dists.items():
+        integrand = z * z * dist.pdf(z)
+        line = ax.plot(z, integrand, label=name)[0]
+        ax.fill_between(z, integrand, where=z >= 0, color=line.get_color(), alpha=0.15)
+    ax.axvline(0.0, color="k", linewidth=0.8)
+    ax.set_xlabel("z")
+    ax.set_ylabel("z² p(z)   (shaded: z > 0, what ReLU keeps)")
+    ax.legend()
+    return ax

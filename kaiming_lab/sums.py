@@ -1,0 +1,182 @@
+"""The variance of one pre-activation ``z_i = sum_j W_ij x_j``, by Monte Carlo.
+
+Set-up (the lecture's layer ``h = 1``): an input ``x^(0) ~ N(0, I_{d_0})``,
+first-layer weights ``W^(0)_jk ~ N(0, 2/d_0)``, ``x^(1) = ReLU(W^(0) x^(0))``
+(``d_1`` units), and one row ``W^(1)_i. ~ N(mu, 2/d_1)`` of the next layer.
+Every draw is a fresh input *and* fresh weights, so averages over draws are
+the expectations of the proof.
+
+Exact values (derived by conditioning on ``v = (2/d_0) ||x^(0)||^2``: given
+``x^(0)`` the ``z^(0)_j`` are i.i.d. ``N(0, v)``):
+
+- ``E[x_j^2] = E[v]/2 = 1``; ``E[x_j] = E[sqrt(v)] / sqrt(2 pi)``;
+- ``Cov(x_j^2, x_k^2) = Var(v)/4 = 2/d_0`` and
+  ``Cov(x_j, x_k) = Var(sqrt(v)) / (2 pi)`` for ``j != k``: the units of one
+  layer are *dependent*, because they share the input;
+- the terms ``W_ij x_j`` are nevertheless *uncorrelated* when ``mu = 0``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import special
+
+from ._validation import as_generator, check_float, check_int
+from .montecarlo import Estimate, estimate_mean
+
+__all__ = [
+    "FirstLayerMoments",
+    "SumDraws",
+    "draw_sums",
+    "exact_sum_variance",
+    "first_layer_moments",
+    "pair_estimate",
+    "product_variance",
+]
+
+
+def product_variance(mean_w: float, var_w: float, mean_x: float, var_x: float) -> float:
+    """``Var(W X)`` for *independent* ``W`` and ``X``.
+
+    ``Var(W X) = Var(W) Var(X) + E[W]^2 Var(X) + Var(W) E[X]^2``. With
+    ``E[W] = 0`` the middle term vanishes and the other two add up to
+    ``Var(W) E[X^2]``.
+    """
+    return var_w * var_x + mean_w**2 * var_x + var_w * mean_x**2
+
+
+@dataclass(frozen=True)
+class FirstLayerMoments:
+    """Exact moments of the units ``x^(1)_j`` of the set-up in the module docstring."""
+
+    mean: float
+    second_moment: float
+    cov: float
+    cov_squares: float
+    var_squares: float
+
+    @property
+    def variance(self) -> float:
+        """``Var(x_j) = E[x_j^2] - E[x_j]^2`` (not ``E[x_j^2]``: ReLU outputs are not centred)."""
+        return self.second_moment - self.mean**2
+
+    @property
+    def corr_squares(self) -> float:
+        """Correlation of ``x_j^2`` and ``x_k^2`` for ``j != k``: ``2 / (5 d_0 + 12)``."""
+        return self.cov_squares / self.var_squares
+
+
+def first_layer_moments(d0: int) -> FirstLayerMoments:
+    """Exact moments of ``x^(1) = ReLU(W^(0) x^(0))`` for ``x^(0) ~ N(0, I_{d_0})``.
+
+    With ``v = (2/d_0) chi^2_{d_0}``: ``E[sqrt(v)] = 2 Gamma((d_0+1)/2) /
+    (sqrt(d_0) Gamma(d_0/2))``, ``E[x] = E[sqrt(v)]/sqrt(2 pi)``, ``E[x^2] = 1``,
+    ``Cov(x_j, x_k) = (2 - E[sqrt(v)]^2) / (2 pi)``, ``Cov(x_j^2, x_k^2) = 2/d_0``,
+    ``Var(x_j^2) = 5 + 12/d_0``.
+    """
+    d0 = check_int("d0", d0, minimum=1)
+    mean_sqrt_v = 2.0 * math.exp(special.gammaln((d0 + 1) / 2) - special.gammaln(d0 / 2))
+    mean_sqrt_v /= math.sqrt(d0)
+    return FirstLayerMoments(
+        mean=mean_sqrt_v / math.sqrt(2.0 * math.pi),
+        second_moment=1.0,
+        cov=(2.0 - mean_sqrt_v**2) / (2.0 * math.pi),
+        cov_squares=2.0 / d0,
+        var_squares=5.0 + 12.0 / d0,
+    )
+
+
+def exact_sum_variance(d0: int, d1: int, weight_mean: float = 0.0) -> float:
+    """Exact ``Var(z_i^(1))`` when ``W^(1)_ij ~ N(mu, 2/d_1)``, ``mu = weight_mean``.
+
+    ``d_1 [Var(W) E[x^2] + mu^2 Var(x)] + d_1 (d_1 - 1) mu^2 Cov(x_j, x_k)``:
+    the first part is the lecture's sum of term variances, the second the
+    covariances that a non-zero mean switches on. For ``mu = 0`` it is 2.
+    """
+    d1 = check_int("d1", d1, minimum=1)
+    mu = check_float("weight_mean", weight_mean)
+    mom = first_layer_moments(d0)
+    var_w = 2.0 / d1
+    terms = d1 * product_variance(mu, var_w, mom.mean, mom.variance)
+    return terms + d1 * (d1 - 1) * mu**2 * mom.cov
+
+
+@dataclass(frozen=True)
+class SumDraws:
+    """``n`` independent draws of ``x^(1)`` (``x``) and of one weight row ``W^(1)_i.`` (``w``).
+
+    Both arrays have shape ``(n, d_1)``: row ``r`` is draw ``r``.
+    """
+
+    x: np.ndarray
+    w: np.ndarray
+    weight_mean: float
+
+    @property
+    def n(self) -> int:
+        """Number of independent draws."""
+        return self.x.shape[0]
+
+    @property
+    def d1(self) -> int:
+        """Number of terms in the sum."""
+        return self.x.shape[1]
+
+    @property
+    def terms(self) -> np.ndarray:
+        """The terms ``W_ij x_j``, shape ``(n, d_1)``."""
+        return self.w * self.x
+
+    @property
+    def z(self) -> np.ndarray:
+        """``z_i = sum_j W_ij x_j``, one value per draw."""
+        return self.terms.sum(axis=1)
+
+    def unit_average(self, values: np.ndarray) -> Estimate:
+        """``E[v_j]`` estimated by the per-draw average over ``j``; SE across draws.
+
+        The units of one draw are dependent, so the SE treats each draw's
+        average as one independent sample.
+        """
+        return estimate_mean(np.asarray(values).mean(axis=1))
+
+
+def pair_estimate(values: np.ndarray) -> Estimate:
+    """``E[v_j v_k]`` for ``j != k``, averaged over all pairs within each draw.
+
+    Per draw: ``((sum v)^2 - sum v^2) / (d (d - 1))``; the SE is across draws.
+    Subtract ``E[v_j] E[v_k]`` to get a covariance.
+    """
+    v = np.asarray(values, dtype=float)
+    d = v.shape[1]
+    if d < 2:
+        raise ValueError(f"need at least 2 units per draw to form pairs, got {d}")
+    per_draw = (v.sum(axis=1) ** 2 - (v * v).sum(axis=1)) / (d * (d - 1))
+    return estimate_mean(per_draw)
+
+
+def draw_sums(
+    n_draws: int,
+    d0: int,
+    d1: int,
+    *,
+    weight_mean: float = 0.0,
+    rng: np.random.Generator | int | None = None,
+) -> SumDraws:
+    """Draw ``x^(0)``, ``W^(0)`` and one row of ``W^(1)`` afresh ``n_draws`` times.
+
+    ``W^(0) ~ N(0, 2/d_0)`` (Kaiming) and ``W^(1)_ij ~ N(weight_mean, 2/d_1)``.
+    """
+    n_draws = check_int("n_draws", n_draws, minimum=2)
+    d0 = check_int("d0", d0, minimum=1)
+    d1 = check_int("d1", d1, minimum=2)
+    mu = check_float("weight_mean", weight_mean)
+    gen = as_generator(rng)
+    x0 = gen.standard_normal((n_draws, d0))
+    w0 = gen.normal(0.0, math.sqrt(2.0 / d0), size=(n_draws, d1, d0))
+    x1 = np.maximum(np.einsum("njk,nk->nj", w0, x0), 0.0)
+    w1 = gen.normal(mu, math.sqrt(2.0 / d1), size=(n_draws, d1))
+    return SumDraws(x=x1, w=w1, weight_mean=mu)

@@ -1,0 +1,135 @@
+"""Self-checks: right answers pass, known slips get their hint, no message leaks the answer.
+
+The expected answers are recomputed here from the formulas in the exercise
+texts (not copied from the module), so a wrong constant in
+``kaiming_lab.exercises`` makes these tests fail.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+import numpy as np
+import pytest
+
+from kaiming_lab import exercises as ex
+from kaiming_lab.diagnostics import predicted_break_layer
+from kaiming_lab.sums import product_variance
+
+NUMERIC = {
+    "check_kaiming_std": math.sqrt(2 / 288),
+    "check_layer_multiplier": 1000 * 0.05**2 / 2,
+    "check_sum_variance": 400 * 0.005 * 0.75,
+    "check_product_variance": product_variance(0.2, 0.09, 0.6, 0.64),
+    "check_relu_mean": 3 / math.sqrt(2 * math.pi),
+    "check_relu_variance": 2 - 2 / math.pi,
+    "check_leaky_second_moment": (1 + 0.3**2) / 2 * 5,
+    "check_first_layer_variance": 2 / 4 * (1 + 4 + 4 + 16),
+    "check_xavier_shrink": 2.0**-12,
+}
+ANSWERS = {
+    **NUMERIC,
+    "check_weight_shape": (300, 784),
+    "check_float32_overflow_layer": predicted_break_layer(
+        100.0, 1.0, float(np.finfo(np.float32).max)
+    ),
+}
+WRONG_GUESSES = [0.0, 1.0, -3.0, 0.5, 2.0, 17.0, 1e6, 1e-6]
+
+
+def _digits(value: object) -> list[str]:
+    """Digit strings that would give the answer away (3 significant digits, no leading zeros)."""
+    if isinstance(value, tuple):
+        return [str(v) for v in value]
+    if isinstance(value, int):
+        return [str(value)]
+    mantissa = f"{abs(value):.2e}".split("e")[0].replace(".", "")
+    return [mantissa, f"{value:.3g}"]
+
+
+def _messages(name: str) -> list[str]:
+    check = getattr(ex, name)
+    answer = ANSWERS[name]
+    guesses: list[object] = [None, "abc", math.nan, True]
+    if name in NUMERIC:
+        guesses += [answer * f for f in (2.0, 0.5, 1.1, 0.9, 10.0)] + WRONG_GUESSES
+        guesses += [2 / 288, math.sqrt(1 / 288), 1000 * 0.05**2, 400 * 0.005 * 0.5, 2.0**-24]
+    elif name == "check_weight_shape":
+        guesses += [(784, 300), (300, 300), (1, 2, 3), [300, 784]]
+    else:
+        guesses += [answer - 1, answer + 1, 0, 1000, 2.5]
+    return [check(g).message for g in guesses]
+
+
+def test_every_check_is_tested() -> None:
+    names = {n for n in ex.__all__ if n.startswith("check_")}
+    assert names == set(ANSWERS)
+
+
+@pytest.mark.parametrize("name", sorted(ANSWERS))
+def test_right_answer_passes(name: str) -> None:
+    result = getattr(ex, name)(ANSWERS[name])
+    assert result.correct and result.answered and bool(result)
+    assert result.message == "Correct."
+
+
+@pytest.mark.parametrize("name", sorted(ANSWERS))
+def test_none_means_not_answered(name: str) -> None:
+    result = getattr(ex, name)(None)
+    assert not result and not result.answered
+    assert "Not answered yet" in repr(result)
+
+
+@pytest.mark.parametrize("name", sorted(ANSWERS))
+def test_feedback_never_contains_the_answer(name: str) -> None:
+    for message in _messages(name):
+        for digits in _digits(ANSWERS[name]):
+            assert digits not in re.sub(r"\s", "", message), (name, message)
+
+
+@pytest.mark.parametrize("name", sorted(NUMERIC))
+def test_wrong_numbers_fail_with_a_hint(name: str) -> None:
+    check = getattr(ex, name)
+    for factor in (1.5, 0.7):
+        result = check(NUMERIC[name] * factor)
+        assert not result and result.answered
+        assert result.message.startswith("Not yet")
+
+
+@pytest.mark.parametrize("name", sorted(NUMERIC))
+def test_tolerance_is_relative_one_in_a_thousand(name: str) -> None:
+    check = getattr(ex, name)
+    assert check(NUMERIC[name] * (1 + 5e-4))
+    assert not check(NUMERIC[name] * (1 + 5e-3))
+
+
+@pytest.mark.parametrize(
+    ("name", "slip", "words"),
+    [
+        ("check_kaiming_std", 2 / 288, "variance"),
+        ("check_layer_multiplier", 1000 * 0.05**2, "ReLU"),
+        ("check_sum_variance", 400 * 0.005 * 0.5, "Var(x)"),
+        ("check_relu_variance", 2.0, "E[x²]"),
+        ("check_xavier_shrink", 2.0**-24, "variances"),
+        ("check_first_layer_variance", 25 / 4, "mean square"),
+    ],
+)
+def test_known_slips_get_their_hint(name: str, slip: float, words: str) -> None:
+    result = getattr(ex, name)(slip)
+    assert not result
+    assert words in result.message
+
+
+def test_transposed_shape_is_named() -> None:
+    result = ex.check_weight_shape((784, 300))
+    assert not result and "transpose" in result.message
+    assert ex.check_weight_shape([300, 784])
+
+
+def test_layer_index_must_be_an_integer() -> None:
+    exact = ANSWERS["check_float32_overflow_layer"]
+    assert not ex.check_float32_overflow_layer(float(exact))
+    assert "one layer short" in ex.check_float32_overflow_layer(exact - 1).message
+    # the std 10^h first exceeds float32's maximum (about 3.4e38) at this layer
+    assert 10.0 ** (exact - 1) < float(np.finfo(np.float32).max) < 10.0**exact

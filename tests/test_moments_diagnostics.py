@@ -1,0 +1,73 @@
+"""The ReLU second-moment table and the per-layer diagnostics."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from kaiming_lab import simulate_forward
+from kaiming_lab.diagnostics import (
+    layer_multiplier,
+    layer_statistic,
+    predicted_break_layer,
+    stats_table,
+)
+from kaiming_lab.moments import format_rows, relu_moment_rows
+
+
+def test_symmetric_rows_have_ratio_one(rng: np.random.Generator) -> None:
+    rows = relu_moment_rows({"laplace": stats.laplace(0, 2), "t7": stats.t(7)}, rng=rng)
+    for row in rows:
+        assert row.ratio == pytest.approx(1.0, abs=1e-7)
+        assert abs(row.z_score) <= 4
+    assert "laplace" in format_rows(rows)
+
+
+def test_shifted_normal_against_closed_form(rng: np.random.Generator) -> None:
+    # E[ReLU(z)^2] for z ~ N(m, 1): (m^2 + 1) Phi(m) + m phi(m)
+    m = 0.7
+    exact = (m * m + 1) * stats.norm.cdf(m) + m * stats.norm.pdf(m)
+    (row,) = relu_moment_rows({"shifted": stats.norm(m, 1)}, rng=rng)
+    assert row.integral == pytest.approx(exact, rel=1e-8)
+    assert row.monte_carlo.agrees_with(exact)
+    assert row.ratio > 1.5
+
+
+def test_layer_statistics_from_a_run() -> None:
+    run = simulate_forward(3, 16, batch=4, seed=0)
+    assert np.allclose(layer_statistic(run, "std_z") ** 2, run.var_z)
+    std_x = layer_statistic(run, "std_x")
+    assert np.allclose(std_x**2, run.second_moment_x - run.mean_x**2)
+    with pytest.raises(ValueError, match="name"):
+        layer_statistic(run, "var_q")
+
+
+def test_multiplier_and_break_layer() -> None:
+    assert layer_multiplier(128, math.sqrt(2 / 128)) == pytest.approx(1.0)
+    # std 1 growing x10 per layer passes 1e5 at layer 6 (10^5 is not above 1e5)
+    assert predicted_break_layer(100.0, 1.0, 1e5 * 1.0001) == 6
+    assert predicted_break_layer(0.01, 1.0, 1e-3 * 0.999) == 4
+    with pytest.raises(ValueError):
+        predicted_break_layer(1.0, 1.0, 10.0)
+
+
+def test_predicted_break_matches_a_simulation() -> None:
+    m = layer_multiplier(64, 1.0)  # 32 per layer, sqrt(32) is 0.75 decades a layer
+    run = simulate_forward(450, 64, multiplier=m, batch=4, seed=2)
+    predicted = predicted_break_layer(m, math.sqrt(2 * m), float(np.finfo(float).max))
+    # A typical network lags the expectation: ln(var) of one network has mean
+    # about -5h/(2n) below ln of the expected variance, i.e. 5h/(4n) in ln std.
+    lag = 5 * predicted / (4 * 64) / math.log(10) / (0.5 * math.log10(m))
+    # Left over: the largest of 256 values leads by ~0.5 decades, and the
+    # wander sqrt(5h/n)/2 is ~1.2 decades; allow 3 layers (2.25 decades).
+    assert abs(run.overflow_layer - (predicted + lag)) <= 3
+
+
+def test_stats_table_columns() -> None:
+    runs = {"a": simulate_forward(5, 8, seed=0), "b": simulate_forward(5, 8, seed=1)}
+    lines = stats_table(runs, "zero_fraction", every=2).splitlines()
+    assert lines[0].split()[-2:] == ["a", "b"]
+    assert [line.split()[1] for line in lines[1:]] == ["0", "2", "4"]

@@ -1,0 +1,112 @@
+"""The shared figures: they draw what they claim, label axes, and never warn."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from scipy import stats
+
+from kaiming_lab import Estimate, simulate_forward
+from kaiming_lab.diagnostics import layer_multiplier
+from kaiming_lab.ensembles import simulate_networks
+from kaiming_lab.plots import (
+    plot_ensemble,
+    plot_estimates,
+    plot_layer_statistic,
+    plot_log_drift,
+    plot_relu_integrand,
+)
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+@pytest.fixture(scope="module")
+def ensemble():
+    return simulate_networks(20, depth=5, width=16, seed=0)
+
+
+def _render(ax) -> None:
+    ax.figure.canvas.draw()
+
+
+def test_import_leaves_rcparams_alone() -> None:
+    import importlib
+
+    import kaiming_lab.plots as plots
+
+    before = dict(matplotlib.rcParams)
+    importlib.reload(plots)
+    assert dict(matplotlib.rcParams) == before
+
+
+def test_layer_statistic_uses_log_scale_for_decades() -> None:
+    runs = {
+        "small": simulate_forward(20, 32, multiplier=0.1, seed=0),
+        "right": simulate_forward(20, 32, seed=0),
+    }
+    ax = plot_layer_statistic(runs, "std_z")
+    assert ax.get_yscale() == "log"
+    assert ax.get_xlabel() == "layer h" and "std(z)" in ax.get_ylabel()
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["small", "right"]
+    assert np.allclose(ax.get_lines()[1].get_ydata(), np.sqrt(runs["right"].var_z))
+    _render(ax)
+
+
+def test_linear_scale_when_flat() -> None:
+    ax = plot_layer_statistic({"k": simulate_forward(5, 16, seed=0)}, "zero_fraction")
+    assert ax.get_yscale() == "linear"
+    assert ax.get_legend() is None
+
+
+def test_extreme_runs_draw_without_warnings() -> None:
+    # values near the float64 limits: drawn as exponents, break layers marked
+    runs = {
+        label: simulate_forward(450, 64, multiplier=layer_multiplier(64, s), batch=4, seed=1)
+        for label, s in [("small", 0.005), ("large", 1.0)]
+    }
+    assert runs["small"].underflow_layer is not None and runs["large"].overflow_layer is not None
+    ax = plot_layer_statistic(runs, "max_abs_z")
+    assert ax.get_ylabel().startswith("log10")
+    assert len([ln for ln in ax.get_lines() if ln.get_linestyle() == ":"]) == 2
+    _render(ax)
+
+
+def test_ensemble_plot(ensemble) -> None:
+    _, ax = plt.subplots()
+    assert plot_ensemble(ensemble, ax=ax, n_single=2) is ax
+    plot_ensemble(ensemble, ax=ax, n_single=0, label="again")
+    labels = ax.get_legend_handles_labels()[1]
+    assert labels.count("theory") == 1 and labels.count("single networks") == 1
+    assert ax.get_yscale() == "log" and "Var" in ax.get_ylabel()
+    _render(ax)
+
+
+def test_log_drift_plot(ensemble) -> None:
+    ax = plot_log_drift(ensemble)
+    assert "5 h / n" in ax.get_legend_handles_labels()[1]
+    assert np.allclose(ax.get_lines()[-1].get_ydata(), 5 * np.arange(5) / 16)
+    _render(ax)
+
+
+def test_estimates_errorbars() -> None:
+    est = [Estimate(1.0, 0.1, 10), Estimate(2.0, 0.2, 10)]
+    ax = plot_estimates([0, 1], est, label="mc")
+    (container,) = ax.containers
+    segments = container.lines[2][0].get_segments()
+    assert np.allclose([s[1, 1] - s[0, 1] for s in segments], [0.4, 0.8])  # +-2 SE
+
+
+def test_relu_integrand_shades_the_positive_half() -> None:
+    ax = plot_relu_integrand({"normal": stats.norm(0, 1), "laplace": stats.laplace()})
+    assert len(ax.collections) == 2
+    assert "z" in ax.get_xlabel() and len(ax.get_legend().get_texts()) == 2
+    _render(ax)

@@ -1,0 +1,58 @@
+"""The variance-of-a-sum Monte Carlo against its exact moments (k = 4 SE, see conftest)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from scipy import integrate, stats
+
+from kaiming_lab import estimate_variance
+from kaiming_lab.montecarlo import DEFAULT_K_SE
+from kaiming_lab.sums import (
+    draw_sums,
+    exact_sum_variance,
+    first_layer_moments,
+    pair_estimate,
+    product_variance,
+)
+
+
+def test_product_variance_matches_simulation(rng: np.random.Generator) -> None:
+    w = rng.normal(0.3, 0.5, size=400_000)
+    x = rng.exponential(2.0, size=400_000)
+    est = estimate_variance(w * x)
+    assert est.agrees_with(product_variance(0.3, 0.25, 2.0, 4.0), k=DEFAULT_K_SE)
+
+
+def test_first_layer_mean_matches_quadrature() -> None:
+    # E[sqrt(v)] with v = (2/d0) chi2_d0, integrated numerically
+    d0 = 3
+    chi2 = stats.chi2(d0)
+    mean_sqrt, _ = integrate.quad(lambda t: math.sqrt(2 * t / d0) * chi2.pdf(t), 0, np.inf)
+    assert first_layer_moments(d0).mean == pytest.approx(mean_sqrt / math.sqrt(2 * math.pi))
+
+
+@pytest.mark.parametrize("mu", [0.0, 0.08])
+def test_sum_variance_and_covariances(rng: np.random.Generator, mu: float) -> None:
+    d0, d1 = 3, 16
+    draws = draw_sums(40_000, d0, d1, weight_mean=mu, rng=rng)
+    exact = first_layer_moments(d0)
+    assert estimate_variance(draws.z).agrees_with(exact_sum_variance(d0, d1, mu))
+    assert draws.unit_average(draws.x**2).agrees_with(exact.second_moment)
+    assert draws.unit_average(draws.x).agrees_with(exact.mean)
+    pairs = pair_estimate(draws.x**2)
+    assert pairs.agrees_with(exact.second_moment**2 + exact.cov_squares)
+    terms = pair_estimate(draws.terms)
+    assert terms.agrees_with(mu**2 * (exact.cov + exact.mean**2))
+
+
+def test_exact_variance_is_two_for_zero_mean() -> None:
+    assert exact_sum_variance(5, 40) == pytest.approx(2.0)
+    assert exact_sum_variance(5, 40, 0.1) > 2.0
+
+
+def test_pair_estimate_needs_two_units() -> None:
+    with pytest.raises(ValueError, match="at least 2 units"):
+        pair_estimate(np.ones((5, 1)))
