@@ -7,7 +7,13 @@ Modules, by concept:
 - ``propagation``: simulate a random deep network, per-layer statistics.
 - ``theory``: predicted per-layer variances, the half-variance integral.
 - ``montecarlo``: estimates that carry their standard error.
+- ``ensembles``: many independent networks, averaged with standard errors.
+- ``sums``, ``moments``, ``diagnostics``: the computations behind notebooks 02-04.
 - ``plots``: figures used by more than one notebook.
+- ``explorer``, ``widgets``: the interactive explorer's update logic and its sliders.
+- ``data``, ``training``, ``training_plots``: a numpy trainer for deep plain nets
+  on scikit-learn's bundled digits.
+- ``exercises``, ``exercises_explorer``, ``exercises_training``: self-checks.
 
 Weights are ``(fan_out, fan_in)`` everywhere: the lecture's
 ``W^(h)`` in R^{d_{h+1} x d_h} and PyTorch's layout. Importing the package
@@ -15,6 +21,7 @@ changes no global state.
 """
 
 from .activations import ACTIVATIONS, Activation, get_activation
+from .data import DigitsSplit, load_digits_split
 from .initializers import (
     calculate_gain,
     compute_fans,
@@ -38,6 +45,13 @@ from .theory import (
     relu_second_moment,
     second_moment,
 )
+from .training import (
+    TrainingHistory,
+    gradient_norms_at_init,
+    plain_widths,
+    starting_params,
+    train,
+)
 
 __version__ = "0.1.0"
 
@@ -45,9 +59,11 @@ __all__ = [
     "ACTIVATIONS",
     "INITS",
     "Activation",
+    "DigitsSplit",
     "Estimate",
     "HalfVarianceResult",
     "PropagationResult",
+    "TrainingHistory",
     "__version__",
     "calculate_gain",
     "compute_fans",
@@ -56,10 +72,13 @@ __all__ = [
     "estimate_variance",
     "fixed_point_gain",
     "get_activation",
+    "gradient_norms_at_init",
     "half_variance_integral",
     "kaiming_normal",
     "kaiming_std",
     "kaiming_uniform",
+    "load_digits_split",
+    "plain_widths",
     "predicted_gradient_variances",
     "predicted_variances",
     "propagate",
@@ -69,6 +88,8 @@ __all__ = [
     "relu_second_moment",
     "second_moment",
     "simulate_forward",
+    "starting_params",
+    "train",
     "xavier_normal",
     "xavier_uniform",
 ]

@@ -1,0 +1,169 @@
+"""Figures for the training notebook: learning curves, gradient norms, update-to-data ratios.
+
+Every function draws on ``ax`` (a new figure when ``ax`` is ``None``) and
+returns the axes, so notebooks can arrange panels and tests can inspect the
+lines. Nothing here changes matplotlib's global settings.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.cm import ScalarMappable
+from matplotlib.colors import Normalize
+
+from .training import TrainingHistory
+
+__all__ = [
+    "plot_accuracy_curves",
+    "plot_gradient_norms",
+    "plot_loss_curves",
+    "plot_update_ratios",
+]
+
+_INIT_COLOURS = {"kaiming": "C0", "xavier": "C1", "kaiming_fan_out": "C2"}
+_LINESTYLES = ("-", "--", ":", "-.")
+
+
+def _axes(ax: Axes | None) -> Axes:
+    if ax is None:
+        _, ax = plt.subplots()
+    return ax
+
+
+def _style(history: TrainingHistory, depths: list[int]) -> dict:
+    """Colour by initialisation, line style by depth (deepest solid)."""
+    rank = sorted(set(depths), reverse=True).index(history.depth)
+    return {
+        "color": _INIT_COLOURS.get(history.init, "C3"),
+        "linestyle": _LINESTYLES[rank % len(_LINESTYLES)],
+    }
+
+
+def _plot_curves(histories: list[TrainingHistory], values: str, ax: Axes) -> None:
+    depths = [h.depth for h in histories]
+    for h in histories:
+        curve = getattr(h, values)
+        line = ax.plot(np.arange(len(curve)), curve, label=h.label, **_style(h, depths))[0]
+        if h.diverged_at_epoch is not None:
+            ax.axvline(h.diverged_at_epoch, color=line.get_color(), linewidth=0.8, alpha=0.6)
+            ax.annotate(
+                f"diverged in epoch {h.diverged_at_epoch}",
+                (h.diverged_at_epoch, curve[-1]),
+                color=line.get_color(),
+                fontsize="small",
+            )
+    ax.set_xlabel("epoch (0 = at initialisation)")
+
+
+def plot_loss_curves(histories: Iterable[TrainingHistory], ax: Axes | None = None) -> Axes:
+    """Training loss per epoch on a log axis, with chance level ``ln(n_classes)`` dashed.
+
+    A net that gives every class the same score has cross-entropy exactly
+    ``ln(n_classes)`` (``ln 10 = 2.30`` for digits); a run whose curve stays
+    on that line has learned nothing. Diverged runs end at a vertical line.
+    """
+    histories = list(histories)
+    ax = _axes(ax)
+    _plot_curves(histories, "train_loss", ax)
+    n_classes = histories[0].widths[-1]
+    ax.axhline(math.log(n_classes), color="grey", linestyle="--", linewidth=1)
+    ax.annotate(
+        f"chance: ln {n_classes} = {math.log(n_classes):.2f}",
+        (0, math.log(n_classes)),
+        xytext=(0, 4),
+        textcoords="offset points",
+        color="grey",
+        fontsize="small",
+    )
+    ax.set_yscale("log")
+    ax.set_ylabel("training loss (cross-entropy, log scale)")
+    ax.legend(fontsize="small")
+    return ax
+
+
+def plot_accuracy_curves(histories: Iterable[TrainingHistory], ax: Axes | None = None) -> Axes:
+    """Test accuracy per epoch, with chance level ``1 / n_classes`` dashed."""
+    histories = list(histories)
+    ax = _axes(ax)
+    _plot_curves(histories, "test_accuracy", ax)
+    chance = 1.0 / histories[0].widths[-1]
+    ax.axhline(chance, color="grey", linestyle="--", linewidth=1)
+    ax.annotate(
+        f"chance: {chance:.0%}",
+        (0, chance),
+        xytext=(0, 4),
+        textcoords="offset points",
+        color="grey",
+        fontsize="small",
+    )
+    ax.set_ylim(0.0, 1.0)
+    ax.set_ylabel("test accuracy")
+    ax.legend(fontsize="small")
+    return ax
+
+
+def plot_gradient_norms(norms: Mapping[str, np.ndarray], ax: Axes | None = None) -> Axes:
+    """``||dL/dW^(h)||_F`` against layer ``h = 1..H`` on a log axis, one line per ``norms`` entry.
+
+    ``norms`` maps a label (e.g. ``"xavier"``) to the per-layer norms from
+    :func:`kaiming_lab.training.gradient_norms_at_init`.
+    """
+    ax = _axes(ax)
+    for label, values in norms.items():
+        values = np.asarray(values, dtype=float)
+        ax.plot(
+            np.arange(1, len(values) + 1),
+            values,
+            marker="o",
+            markersize=3,
+            label=label,
+            color=_INIT_COLOURS.get(label.split(",")[0]),
+        )
+    ax.set_yscale("log")
+    ax.set_xlabel("layer h (1 = first)")
+    ax.set_ylabel("gradient norm ||dL/dW|| at init (log scale)")
+    ax.legend(fontsize="small")
+    return ax
+
+
+def plot_update_ratios(
+    history: TrainingHistory,
+    ax: Axes | None = None,
+    *,
+    reference: float = 1e-3,
+) -> Axes:
+    """Update-to-data ratio ``||Delta W|| / ||W||`` per epoch on a log axis, one line per layer.
+
+    Lines are coloured from the first layer (dark) to the last (yellow). The
+    dashed ``reference`` line is the rule of thumb (Karpathy's) that updates
+    around 1e-3 of the weights mean the learning rate is in a sensible range:
+    far below, the layer is barely changing; far above, it is being rewritten.
+    """
+    ax = _axes(ax)
+    ratios = history.update_ratio
+    n_layers = ratios.shape[1]
+    norm = Normalize(vmin=1, vmax=n_layers)
+    cmap = plt.get_cmap("viridis")
+    epochs = np.arange(1, ratios.shape[0] + 1)
+    for h in range(n_layers):
+        ax.plot(epochs, ratios[:, h], color=cmap(norm(h + 1)), linewidth=1)
+    ax.axhline(reference, color="black", linestyle="--", linewidth=1)
+    ax.annotate(
+        f"{reference:g}",
+        (1, reference),
+        xytext=(0, 4),
+        textcoords="offset points",
+        fontsize="small",
+    )
+    ax.set_yscale("log")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("update / weight norm per step (log scale)")
+    ax.set_title(history.label)
+    colourbar = ax.figure.colorbar(ScalarMappable(norm=norm, cmap=cmap), ax=ax)
+    colourbar.set_label("layer")
+    return ax

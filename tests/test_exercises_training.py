@@ -1,0 +1,107 @@
+"""Tests for the self-checks of notebook 07: right answers pass, wrong ones get a hint
+that does not give the expected value away."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from kaiming_lab.exercises_training import (
+    check_fan_out_ratio,
+    check_lr_factor,
+    check_output_std_ratio,
+    expected_output_std_ratio,
+)
+from kaiming_lab.training import TrainingHistory, forward, plain_widths, starting_params
+
+WIDTHS_22 = plain_widths(22, 64, 64, 10)
+WIDTHS_30 = plain_widths(30, 64, 64, 10)
+
+
+def _std_ratio(widths: list[int], top: str, bottom: str) -> float:
+    X = np.random.default_rng(0).normal(size=(50, 64))
+    stds = [forward(starting_params(widths, init=i, seed=4), X).std() for i in (top, bottom)]
+    return float(stds[0] / stds[1])
+
+
+@pytest.mark.parametrize(
+    ("widths", "top", "bottom"),
+    [(WIDTHS_22, "kaiming", "xavier"), (WIDTHS_30, "kaiming_fan_out", "kaiming")],
+)
+def test_expected_ratio_matches_real_networks(widths, top, bottom):
+    """Same seed, zero biases, ReLU homogeneous: the ratio is exact up to rounding."""
+    expected = expected_output_std_ratio(widths, top, bottom)
+    assert _std_ratio(widths, top, bottom) == pytest.approx(expected, rel=1e-9)
+
+
+def test_closed_forms():
+    assert expected_output_std_ratio(WIDTHS_22, "kaiming", "xavier") == pytest.approx(
+        2**10.5 * np.sqrt(74 / 64), rel=1e-12
+    )
+    assert expected_output_std_ratio(WIDTHS_30, "kaiming_fan_out", "kaiming") == pytest.approx(
+        np.sqrt(6.4), rel=1e-12
+    )
+
+
+@pytest.mark.parametrize(
+    ("check", "right", "wrong_and_hint"),
+    [
+        (
+            check_output_std_ratio,
+            1557.0,
+            [
+                (2048.0, "74"),
+                (1557.0**2, "variances"),
+                (1 / 1557, "Upside down"),
+                (2.0**15, "30-layer"),
+                (10.0, "Hint"),
+            ],
+        ),
+        (
+            check_fan_out_ratio,
+            2.53,
+            [(6.4, "variances"), (0.395, "Upside down"), (1.0, "square"), (40.0, "Hint")],
+        ),
+    ],
+)
+def test_checks_accept_right_and_hint_otherwise(capsys, check, right, wrong_and_hint):
+    check(right)
+    assert capsys.readouterr().out.strip() == "right"
+    for wrong, hint in wrong_and_hint:
+        check(wrong)
+        out = capsys.readouterr().out
+        assert out.startswith("Not yet") and hint in out
+        assert "1557" not in out and "2.53" not in out and "1.5e" not in out
+
+
+@pytest.mark.parametrize("answer", [None, "1557", True, float("nan"), -3.0])
+def test_checks_handle_non_answers(capsys, answer):
+    check_output_std_ratio(answer)
+    out = capsys.readouterr().out
+    assert out and "right" not in out
+
+
+def _history_with_ratio(ratio: float) -> TrainingHistory:
+    return TrainingHistory(
+        widths=[64, 64, 10],
+        init="xavier",
+        lr=0.003,
+        momentum=0.9,
+        batch_size=32,
+        seed=0,
+        train_loss=np.array([2.3, 2.3]),
+        test_accuracy=np.array([0.1, 0.1]),
+        grad_norms_init=np.ones(2),
+        update_ratio=np.array([[ratio, ratio]]),
+    )
+
+
+def test_lr_factor_within_a_factor_of_three(capsys):
+    history = _history_with_ratio(2.5e-8)  # factor 4e4
+    for answer, verdict in [(4e4, "right"), (2e4, "right"), (1e5, "right"), (1e4, "Not yet")]:
+        check_lr_factor(answer, history)
+        assert capsys.readouterr().out.startswith(verdict)
+    check_lr_factor(0.5, history)
+    assert "has to grow" in capsys.readouterr().out
+    check_lr_factor(4e4, "not a history")
+    assert "Pass the training history" in capsys.readouterr().out

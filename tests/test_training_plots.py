@@ -1,0 +1,90 @@
+"""Tests for kaiming_lab.training_plots: lines, reference levels, scales, no global side effects."""
+
+from __future__ import annotations
+
+import math
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+
+from kaiming_lab.training import TrainingHistory
+from kaiming_lab.training_plots import (
+    plot_accuracy_curves,
+    plot_gradient_norms,
+    plot_loss_curves,
+    plot_update_ratios,
+)
+
+
+def _history(init: str, depth: int, diverged: int | None = None) -> TrainingHistory:
+    epochs = 4 if diverged is None else diverged - 1
+    return TrainingHistory(
+        widths=[64, *[16] * (depth - 1), 10],
+        init=init,
+        lr=0.01,
+        momentum=0.9,
+        batch_size=32,
+        seed=0,
+        train_loss=np.linspace(2.3, 1.0, epochs + 1),
+        test_accuracy=np.linspace(0.1, 0.6, epochs + 1),
+        grad_norms_init=np.full(depth, 0.1),
+        update_ratio=np.full((epochs, depth), 1e-4),
+        diverged_at_epoch=diverged,
+    )
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+def test_loss_curves_have_one_line_per_run_and_chance_level():
+    runs = [_history("kaiming", 3), _history("xavier", 3), _history("kaiming", 5)]
+    ax = plot_loss_curves(runs)
+    assert ax.get_yscale() == "log"
+    labels = [line.get_label() for line in ax.get_lines()]
+    assert labels[:3] == ["kaiming, 3 layers", "xavier, 3 layers", "kaiming, 5 layers"]
+    chance = [line for line in ax.get_lines() if line.get_linestyle() == "--"]
+    assert any(np.allclose(line.get_ydata(), math.log(10)) for line in chance)
+    assert ax.get_xlabel() and ax.get_ylabel()
+    assert ax.get_legend() is not None
+
+
+def test_accuracy_curves_mark_ten_percent_and_divergence():
+    runs = [_history("kaiming", 3), _history("xavier", 3, diverged=3)]
+    _, ax = plt.subplots()
+    assert plot_accuracy_curves(runs, ax=ax) is ax
+    ys = [np.asarray(line.get_ydata(), dtype=float) for line in ax.get_lines()]
+    assert any(y.size == 2 and np.allclose(y, 0.1) for y in ys)
+    assert any("diverged in epoch 3" in t.get_text() for t in ax.texts)
+    assert ax.get_ylim() == (0.0, 1.0)
+
+
+def test_gradient_norms_plot_uses_layers_from_one():
+    ax = plot_gradient_norms({"kaiming": [1.0, 2.0, 3.0], "xavier": [1e-4, 2e-4, 3e-4]})
+    assert ax.get_yscale() == "log"
+    np.testing.assert_array_equal(ax.get_lines()[0].get_xdata(), [1, 2, 3])
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["kaiming", "xavier"]
+
+
+def test_update_ratios_one_line_per_layer_and_reference():
+    history = _history("kaiming", 6)
+    ax = plot_update_ratios(history, reference=1e-3)
+    lines = ax.get_lines()
+    assert len(lines) == 6 + 1
+    assert np.allclose(lines[-1].get_ydata(), 1e-3)
+    assert ax.get_yscale() == "log"
+    assert ax.get_title() == "kaiming, 6 layers"
+
+
+def test_plots_leave_rcparams_alone():
+    before = dict(matplotlib.rcParams)
+    plot_loss_curves([_history("kaiming", 3)])
+    plot_update_ratios(_history("xavier", 3))
+    assert dict(matplotlib.rcParams) == before
