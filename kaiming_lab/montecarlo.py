@@ -43,8 +43,12 @@ class Estimate:
         return abs(self.z_score(exact)) <= k
 
     def format(self, digits: int = 3) -> str:
-        """``"value ± se"`` with ``digits`` significant digits on the value."""
-        return f"{self.value:.{digits}g} ± {self.se:.2g}"
+        """``"value ± se"`` with ``digits`` significant digits on the value.
+
+        Trailing zeros are kept (``1.000``, not ``1``), so the printed precision
+        is the one asked for.
+        """
+        return f"{self.value:#.{digits}g} ± {self.se:.2g}"
 
     def __str__(self) -> str:
         return self.format()

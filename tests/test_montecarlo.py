@@ -41,6 +41,7 @@ def test_z_score_and_formatting():
     assert est.z_score(1.0) == pytest.approx(3.0)
     assert est.agrees_with(1.0) and not est.agrees_with(1.0, k=2.0)
     assert str(est) == "1.03 ± 0.01"
+    assert Estimate(1.0, 0.0016, 10).format(4) == "1.000 ± 0.0016"
     assert Estimate(2.0, 0.0, 5).z_score(2.0) == 0.0
     assert Estimate(2.0, 0.0, 5).z_score(1.0) == math.inf
 
