@@ -33,7 +33,6 @@ and updated in place. Nothing here touches global state (no pyplot, no rcParams)
 
 from __future__ import annotations
 
-import contextlib
 import io
 import math
 from collections import OrderedDict
@@ -45,6 +44,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FixedLocator, FuncFormatter, LogLocator, MaxNLocator, NullLocator
 from PIL import Image
 
+from ._blas import one_blas_thread
 from ._validation import check_choice, check_float, check_int
 from .activations import Activation, get_activation
 from .propagation import weight_variance_scale
@@ -92,25 +92,6 @@ BACKWARD_SAMPLES = 128
 NOISE_SDS = 3.0
 
 _FLOAT_MAX = float(np.finfo(float).max)
-
-
-def _one_blas_thread():
-    """Context limiting BLAS to one thread while simulating (if threadpoolctl is installed).
-
-    The matrices are small (at most 512 x 512): splitting them across threads
-    gains little, and on a busy machine (or beside a browser) it costs a lot.
-    """
-    try:
-        from threadpoolctl import ThreadpoolController
-    except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
-        return contextlib.nullcontext()
-    global _CONTROLLER
-    if _CONTROLLER is None:
-        _CONTROLLER = ThreadpoolController()
-    return _CONTROLLER.limit(limits=1, user_api="blas")
-
-
-_CONTROLLER = None
 
 
 # ---------------------------------------------------------------------------
@@ -551,7 +532,7 @@ class ExplorerModel:
         activation=..., init="kaiming", multiplier=simulate_multiplier(state),
         bias_variance=..., batch=..., seed=...)`` draws, up to rounding.
         """
-        with _one_blas_thread():
+        with one_blas_thread():
             run = self._run(state)
         std = math.sqrt(state.sigma_w2 / state.width)
         weights = [std * run.net.gaussians[h] for h in range(state.depth)]
@@ -563,7 +544,7 @@ class ExplorerModel:
 
     def compute(self, state: ExplorerState) -> ExplorerView:
         """Statistics, theory, histograms and verdict for ``state``."""
-        with _one_blas_thread():
+        with one_blas_thread():
             return self._compute(state)
 
     def _compute(self, state: ExplorerState) -> ExplorerView:

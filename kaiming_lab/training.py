@@ -19,7 +19,6 @@ objects built from the seed passed in; nothing touches global state.
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import math
 import time
@@ -28,6 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._blas import one_blas_thread
 from ._validation import as_generator, check_choice, check_float, check_int
 from .initializers import kaiming_normal, xavier_normal
 
@@ -333,21 +333,6 @@ def starting_params(widths: Sequence[int], *, init: str, seed: int) -> Params:
 # ----------------------------------------------------------------- training
 
 
-def _single_threaded_blas() -> contextlib.AbstractContextManager:
-    """Run BLAS on one thread inside the ``with`` block (restored afterwards).
-
-    The matrices here are tiny (a batch of 32 times 64 x 64 weights), and
-    starting BLAS threads for each product costs far more than it saves: on a
-    busy 2-core machine an epoch took five times longer with two threads.
-    Uses ``threadpoolctl`` (installed with scikit-learn); without it, nothing changes.
-    """
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        return contextlib.nullcontext()
-    return threadpool_limits(limits=1, user_api="blas")
-
-
 @dataclass(eq=False)
 class TrainingHistory:
     """What :func:`train` records, one entry per epoch.
@@ -470,7 +455,7 @@ def train(
     y_test = _check_labels("y_test", y_test, X_test.shape[0], n_classes)
 
     start = time.perf_counter()
-    with _single_threaded_blas():
+    with one_blas_thread():
         params = starting_params(widths, init=init, seed=seed)
         _, batch_rng = _streams(seed)
         velocity: Params = [(np.zeros_like(W), np.zeros_like(b)) for W, b in params]
@@ -538,7 +523,7 @@ def run_epoch(
     batch_size = check_int("batch_size", batch_size, minimum=1)
     X = _check_features("X", X, params[0][0].shape[1])
     y = _check_labels("y", y, X.shape[0], params[-1][0].shape[0])
-    with _single_threaded_blas():
+    with one_blas_thread():
         return _run_epoch(params, velocity, X, y, lr, momentum, batch_size, as_generator(rng))
 
 

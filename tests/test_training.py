@@ -8,6 +8,7 @@ import warnings
 
 import numpy as np
 import pytest
+import threadpoolctl
 from scipy.special import logsumexp
 
 from kaiming_lab.training import (
@@ -384,7 +385,6 @@ def test_loss_and_gradients_match_pytorch(small_problem):
 
 
 def test_training_restores_the_blas_thread_setting(toy_data):
-    threadpoolctl = pytest.importorskip("threadpoolctl")
     before = [p["num_threads"] for p in threadpoolctl.threadpool_info()]
     train([4, 8, 3], *toy_data, epochs=1)
     assert [p["num_threads"] for p in threadpoolctl.threadpool_info()] == before
