@@ -325,7 +325,10 @@ def simulate_forward(
     ``b ~ N(0, bias_variance)``, or exactly 0 when ``bias_variance = 0``.
     Inputs: ``x ~ N(0, I)`` of shape ``(batch, d_0)`` unless ``x`` is given.
     All randomness comes from one generator made from ``seed``, in the order
-    weights, biases, inputs, backward gradient.
+    weights, biases, inputs, backward gradient. So two calls with the same
+    seed and two normal initialisers (``kaiming`` and ``xavier``, say) see the
+    same inputs and the same weights up to one scale factor per layer: for a
+    positively homogeneous activation they are the same network, rescaled.
     """
     act = get_activation(activation, slope=slope)
     dims = resolve_widths(depth, width, widths)
