@@ -25,10 +25,12 @@ from .data import DigitsSplit, load_digits_split
 from .initializers import (
     calculate_gain,
     compute_fans,
+    he_truncated_normal,
     kaiming_normal,
     kaiming_std,
     kaiming_uniform,
     pytorch_linear_default,
+    truncated_normal_std,
     xavier_normal,
     xavier_uniform,
 )
@@ -74,6 +76,7 @@ __all__ = [
     "get_activation",
     "gradient_norms_at_init",
     "half_variance_integral",
+    "he_truncated_normal",
     "kaiming_normal",
     "kaiming_std",
     "kaiming_uniform",
@@ -90,6 +93,7 @@ __all__ = [
     "simulate_forward",
     "starting_params",
     "train",
+    "truncated_normal_std",
     "xavier_normal",
     "xavier_uniform",
 ]

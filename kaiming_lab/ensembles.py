@@ -118,8 +118,19 @@ class NetworkEnsemble:
         return "\n".join(lines)
 
     def log_drift(self) -> list[Estimate]:
-        """Variance across networks of ``log(var_z[h] / var_z[0])``, with its SE, per layer."""
-        logs = np.log(self.values("var_z"))
+        """Variance across networks of ``log(var_z[h] / var_z[0])``, with its SE, per layer.
+
+        Raises ``ValueError`` when a network died (a layer with ``var_z = 0``,
+        possible for very narrow layers): its log is undefined.
+        """
+        values = self.values("var_z")
+        dead = np.flatnonzero(~np.all(values > 0, axis=1))
+        if dead.size:
+            raise ValueError(
+                f"log_drift needs var_z > 0 in every layer; network(s) {dead[:5].tolist()} "
+                f"have a layer that is all zero (narrow layers can die): use more width"
+            )
+        logs = np.log(values)
         rel = logs - logs[:, :1]
         out = [Estimate(0.0, 0.0, self.n_networks)]
         return out + [estimate_variance(rel[:, h]) for h in range(1, self.depth)]

@@ -1,18 +1,43 @@
 """Self-checks for the exercises of notebook 06 (the explorer).
 
-Each check prints whether the answer is right and, if not, what is off, in
-words that point the way without giving the number away; it returns ``True``
-for a right answer.
+Each check returns a :class:`~kaiming_lab.exercises.CheckResult`, the same type
+the checks of notebooks 01-05 return: truthy for a right answer, and shown in a
+notebook as a short message. A wrong answer gets a hint that points the way
+without the expected value, and the student's own value is not echoed back.
+``None`` means "not answered yet".
 """
 
 from __future__ import annotations
 
+import math
+import numbers
+
 from ._validation import check_float
+from .exercises import CheckResult
 from .theory import predicted_variances
 
 __all__ = ["check_leaky_multiplier", "check_tanh_edge"]
 
 _DEPTH = 100
+_TANH_EDGE = 0.5  # sigma_w^2 = 1: the slope of tanh at 0 is 1
+_TANH_TOL = 0.05  # relative tolerance for the tanh edge
+_LEAKY_TOL = 0.01  # tolerance on the per-layer factor of the leaky ReLU net
+
+_UNANSWERED = CheckResult(
+    False, False, "Not answered yet: replace None with your answer and run the cell again."
+)
+
+
+def _positive_number(answer: object, what: str) -> float | CheckResult:
+    """``answer`` as a float, or the :class:`CheckResult` that says why it is not one."""
+    if answer is None:
+        return _UNANSWERED
+    if isinstance(answer, bool) or not isinstance(answer, numbers.Real):
+        return CheckResult(False, True, f"Not a number: the {what} should be a float such as 1.0.")
+    value = float(answer)
+    if not math.isfinite(value) or value <= 0:
+        return CheckResult(False, True, f"The {what} is a positive, finite number.")
+    return value
 
 
 def _tanh_last_over_first(multiplier: float) -> float:
@@ -20,51 +45,59 @@ def _tanh_last_over_first(multiplier: float) -> float:
     return float(q[-1] / q[0])
 
 
-def check_tanh_edge(multiplier: float) -> bool:
-    """Exercise 1: the smallest multiplier at which a tanh net's variance stops collapsing.
+def check_tanh_edge(multiplier: object) -> CheckResult:
+    """Exercise 1: the multiplier of ``2 / fan_in`` at the edge of a tanh net's two regimes.
 
-    Right within 5% of the answer. Uses the wide-network theory
+    Below the edge ``Var(z)`` decays geometrically with depth; above it, it
+    settles at a non-zero level; at the edge it decays slowly, like ``1/h``.
+    Accepted within 5 % (relative). Uses the wide-network theory
     (:func:`~kaiming_lab.theory.predicted_variances`) at depth 100.
     """
-    m = check_float("multiplier", multiplier, minimum=0.0, strict_minimum=True)
-    edge = 0.5  # sigma_w^2 = 1: the slope of tanh at 0 is 1
+    m = _positive_number(multiplier, "multiplier")
+    if isinstance(m, CheckResult):
+        return m
+    if abs(m / _TANH_EDGE - 1.0) <= _TANH_TOL:
+        return CheckResult(
+            True,
+            True,
+            f"Right (accepted within {_TANH_TOL:.0%}): this is the edge. Below it the variance "
+            "decays geometrically, above it it settles at a non-zero level.",
+        )
     ratio = _tanh_last_over_first(m)
-    if abs(m / edge - 1.0) <= 0.05:
-        print(
-            f"Right: at {m:g} the variance no longer dies off geometrically "
-            f"(Var(z) at layer 99 is ×{ratio:.2g} of layer 0: a slow, power-law decline)."
+    if m < _TANH_EDGE:
+        return CheckResult(
+            False,
+            True,
+            f"Not yet: here Var(z) at layer 99 is {ratio:.1e} times layer 0's and shrinks by "
+            "a fixed factor per layer: still the geometric regime. Move the multiplier up.",
         )
-        return True
-    if m < edge:
-        print(
-            f"Not yet: at {m:g} Var(z) at layer 99 is ×{ratio:.2g} of layer 0 and still "
-            "shrinking by a fixed factor per layer. Move the multiplier up."
-        )
-    else:
-        print(
-            f"Not the smallest: at {m:g} the variance settles at a non-zero level "
-            f"(×{ratio:.2g} of layer 0 by layer 99). Look lower for where that stops."
-        )
-    return False
+    return CheckResult(
+        False,
+        True,
+        f"Not yet: here the variance settles at a non-zero level ({ratio:.1e} times layer 0's "
+        "by layer 99). Move the multiplier down to where that stops. Hint: for small z, "
+        "tanh(z) is close to z.",
+    )
 
 
-def check_leaky_multiplier(slope: float, multiplier: float) -> bool:
+def check_leaky_multiplier(slope: float, multiplier: object) -> CheckResult:
     """Exercise 2: the multiplier of ``2 / fan_in`` that keeps a leaky ReLU net flat.
 
-    Right within 1%; the check uses the closed form ``Var`` ratio per layer,
-    ``2 m (1 + a^2) / 2``.
+    Right when the per-layer factor on ``Var(z)``, ``2 m (1 + a^2) / 2``, is
+    within 1 % of 1.
     """
     a = check_float("slope", slope, minimum=0.0, maximum=1.0)
-    m = check_float("multiplier", multiplier, minimum=0.0, strict_minimum=True)
+    m = _positive_number(multiplier, "multiplier")
+    if isinstance(m, CheckResult):
+        return m
     per_layer = m * (1.0 + a * a)  # sigma_w^2 E[phi(z)^2] / Var(z) = 2m (1 + a^2) / 2
-    over_100 = per_layer**99
-    if abs(per_layer - 1.0) <= 0.01:
-        print(f"Right: each layer multiplies Var(z) by {per_layer:.4f}; flat for slope {a:g}.")
-        return True
+    if abs(per_layer - 1.0) <= _LEAKY_TOL:
+        return CheckResult(True, True, f"Right: each layer keeps Var(z); flat for slope {a:g}.")
     direction = "grows" if per_layer > 1 else "shrinks"
-    print(
-        f"Not yet: with slope {a:g} each layer multiplies Var(z) by {per_layer:.3g}, so it "
-        f"{direction} ×{over_100:.2g} over 100 layers. Which part of the leaky ReLU's output "
-        "did the factor 2 in Kaiming's rule leave out?"
+    return CheckResult(
+        False,
+        True,
+        f"Not yet: with slope {a:g} Var(z) {direction} from layer to layer, by a factor "
+        f"{per_layer**99:.1e} over 100 layers. Which part of the leaky ReLU's output did the "
+        "factor 2 in Kaiming's rule leave out?",
     )
-    return False

@@ -1,7 +1,9 @@
 """Self-checks for the exercises of ``notebooks/07_training_deep_nets.ipynb``.
 
-Each ``check_*`` prints ``right`` or says what is off with a hint, without
-printing the expected value. ``None`` means "not answered yet".
+Each ``check_*`` returns a :class:`~kaiming_lab.exercises.CheckResult`, the
+same type the checks of notebooks 01-05 return: truthy for a right answer, and
+shown in a notebook as a short message, which for a wrong answer says what is
+off with a hint but never the expected value. ``None`` means "not answered yet".
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import numbers
 
 import numpy as np
 
+from .exercises import CheckResult
 from .training import TrainingHistory
 
 __all__ = [
@@ -42,18 +45,27 @@ def expected_output_std_ratio(widths: list[int], numerator: str, denominator: st
     )
 
 
-def _as_number(answer: object) -> float | None:
-    """Return the answer as a float, or print why it cannot be checked and return None."""
+_UNANSWERED = CheckResult(
+    False, False, "Not answered yet: replace None with your answer and run the cell again."
+)
+_CORRECT = CheckResult(True, True, "Correct.")
+
+
+def _as_number(answer: object) -> float | CheckResult:
+    """Return the answer as a float, or the :class:`CheckResult` saying why it cannot be checked."""
     if answer is None:
-        print("No answer yet: replace None with your number.")
-        return None
+        return _UNANSWERED
     if isinstance(answer, bool) or not isinstance(answer, numbers.Real):
-        print(f"Enter a number, got {answer!r} of type {type(answer).__name__}.")
-        return None
+        return CheckResult(
+            False, True, "Not a number: the answer should be a single float such as 1.0."
+        )
     if not math.isfinite(answer) or answer <= 0:
-        print(f"The answer is a positive ratio, got {answer!r}.")
-        return None
+        return CheckResult(False, True, "The answer is a positive, finite ratio.")
     return float(answer)
+
+
+def _not_yet(message: str) -> CheckResult:
+    return CheckResult(False, True, message)
 
 
 def _near(value: float, target: float, rel: float) -> bool:
@@ -65,19 +77,18 @@ def _direction(value: float, target: float) -> str:
     return f"too {'large' if value > target else 'small'} ({size})"
 
 
-def check_output_std_ratio(answer: object) -> None:
+def check_output_std_ratio(answer: object) -> CheckResult:
     """Exercise 1: output std of the 22-layer Kaiming net over the Xavier one (same seed).
 
     The net is ``plain_widths(22, 64, 64, 10)``; accepted within 2 %.
     """
     value = _as_number(answer)
-    if value is None:
-        return
+    if isinstance(value, CheckResult):
+        return value
     widths = [64, *[64] * 21, 10]
     target = expected_output_std_ratio(widths, "kaiming", "xavier")
     if _near(value, target, 0.02):
-        print("right")
-        return
+        return _CORRECT
     hints = [
         (target**2, "That looks like a ratio of variances; the question asks for stds."),
         (1.0 / target, "Upside down: the Kaiming output is the larger one."),
@@ -99,47 +110,48 @@ def check_output_std_ratio(answer: object) -> None:
     ]
     for near_value, hint in hints:
         if _near(value, near_value, 0.03):
-            print(f"Not yet: {_direction(value, target)}. {hint}")
-            return
-    print(
+            return _not_yet(f"Not yet: {_direction(value, target)}. {hint}")
+    return _not_yet(
         f"Not yet: {_direction(value, target)}. Hint: with the same seed each layer's weights "
         "are the same N(0, 1) numbers times a different std, and ReLU(c z) = c ReLU(z) for "
         "c > 0, so the per-layer std ratios multiply. Count the layers of each shape."
     )
 
 
-def check_fan_out_ratio(answer: object) -> None:
+def check_fan_out_ratio(answer: object) -> CheckResult:
     """Exercise 2: output std of the 30-layer net, ``kaiming_fan_out`` over ``kaiming`` (fan_in).
 
     The net is ``plain_widths(30, 64, 64, 10)``; accepted within 2 %.
     """
     value = _as_number(answer)
-    if value is None:
-        return
+    if isinstance(value, CheckResult):
+        return value
     target = expected_output_std_ratio([64, *[64] * 29, 10], "kaiming_fan_out", "kaiming")
     if _near(value, target, 0.02):
-        print("right")
-        return
+        return _CORRECT
     if _near(value, target**2, 0.03):
-        print(f"Not yet: {_direction(value, target)}. That is a ratio of variances, not stds.")
-    elif _near(value, 1.0 / target, 0.03):
-        print(
+        return _not_yet(
+            f"Not yet: {_direction(value, target)}. That is a ratio of variances, not stds."
+        )
+    if _near(value, 1.0 / target, 0.03):
+        return _not_yet(
             f"Not yet: {_direction(value, target)}. Upside down: for the last layer fan_out "
             "is smaller than fan_in, so which std is larger?"
         )
-    elif _near(value, 1.0, 0.03):
-        print(
+    if _near(value, 1.0, 0.03):
+        return _not_yet(
             "Not yet: too small. Square layers give the same std in both modes, "
             "but is every layer square?"
         )
-    else:
-        print(
-            f"Not yet: {_direction(value, target)}. Hint: write each layer's std under both "
-            "modes, sqrt(2 / fan_out) and sqrt(2 / fan_in); in which layers do they differ?"
-        )
+    return _not_yet(
+        f"Not yet: {_direction(value, target)}. Hint: write each layer's std under both "
+        "modes, sqrt(2 / fan_out) and sqrt(2 / fan_in); in which layers do they differ?"
+    )
 
 
-def check_lr_factor(answer: object, history: TrainingHistory, reference: float = 1e-3) -> None:
+def check_lr_factor(
+    answer: object, history: TrainingHistory, reference: float = 1e-3
+) -> CheckResult:
     """Exercise 3: factor by which ``lr`` must grow to lift the first-epoch ratio to ``reference``.
 
     The update-to-data ratio is proportional to ``lr`` while the weights barely
@@ -148,22 +160,22 @@ def check_lr_factor(answer: object, history: TrainingHistory, reference: float =
     a factor of 3 count.
     """
     value = _as_number(answer)
-    if value is None:
-        return
+    if isinstance(value, CheckResult):
+        return value
     if not isinstance(history, TrainingHistory) or history.update_ratio.shape[0] < 1:
-        print("Pass the training history of the run you read the ratio from, as `history`.")
-        return
+        return _not_yet(
+            "Pass the training history of the run you read the ratio from, as `history`."
+        )
     target = reference / float(np.median(history.update_ratio[0]))
     if max(value / target, target / value) <= 3.0:
-        print("right")
-    elif value < 1.0 <= target:
-        print(
+        return _CORRECT
+    if value < 1.0 <= target:
+        return _not_yet(
             f"Not yet: {_direction(value, target)}. The {history.label} updates sit below "
             "the reference line, so lr has to grow."
         )
-    else:
-        print(
-            f"Not yet: {_direction(value, target)}. Hint: with the weights almost unchanged, "
-            "doubling lr doubles every update. Read the epoch-1 ratio off the plot and divide "
-            "the reference by it."
-        )
+    return _not_yet(
+        f"Not yet: {_direction(value, target)}. Hint: with the weights almost unchanged, "
+        "doubling lr doubles every update. Read the epoch-1 ratio off the plot and divide "
+        "the reference by it."
+    )

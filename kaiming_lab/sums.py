@@ -37,6 +37,9 @@ __all__ = [
     "product_variance",
 ]
 
+#: Largest number of first-layer weights ``W^(0)`` held in memory at once by :func:`draw_sums`.
+_MAX_BLOCK_WEIGHTS = 2**23
+
 
 def product_variance(mean_w: float, var_w: float, mean_x: float, var_x: float) -> float:
     """``Var(W X)`` for *independent* ``W`` and ``X``.
@@ -169,14 +172,20 @@ def draw_sums(
     """Draw ``x^(0)``, ``W^(0)`` and one row of ``W^(1)`` afresh ``n_draws`` times.
 
     ``W^(0) ~ N(0, 2/d_0)`` (Kaiming) and ``W^(1)_ij ~ N(weight_mean, 2/d_1)``.
+    The draws are made in blocks of at most about ``2**23`` first-layer weights,
+    so memory stays bounded for large ``n_draws * d_1 * d_0``.
     """
     n_draws = check_int("n_draws", n_draws, minimum=2)
     d0 = check_int("d0", d0, minimum=1)
     d1 = check_int("d1", d1, minimum=2)
     mu = check_float("weight_mean", weight_mean)
     gen = as_generator(rng)
-    x0 = gen.standard_normal((n_draws, d0))
-    w0 = gen.normal(0.0, math.sqrt(2.0 / d0), size=(n_draws, d1, d0))
-    x1 = np.maximum(np.einsum("njk,nk->nj", w0, x0), 0.0)
-    w1 = gen.normal(mu, math.sqrt(2.0 / d1), size=(n_draws, d1))
-    return SumDraws(x=x1, w=w1, weight_mean=mu)
+    block = max(1, _MAX_BLOCK_WEIGHTS // (d1 * d0))
+    xs, ws = [], []
+    for start in range(0, n_draws, block):
+        m = min(block, n_draws - start)
+        x0 = gen.standard_normal((m, d0))
+        w0 = gen.normal(0.0, math.sqrt(2.0 / d0), size=(m, d1, d0))
+        xs.append(np.maximum(np.einsum("njk,nk->nj", w0, x0), 0.0))
+        ws.append(gen.normal(mu, math.sqrt(2.0 / d1), size=(m, d1)))
+    return SumDraws(x=np.concatenate(xs), w=np.concatenate(ws), weight_mean=mu)

@@ -49,3 +49,11 @@ def test_bad_statistic_is_rejected() -> None:
     ens = simulate_networks(2, depth=2, width=4, seed=0)
     with pytest.raises(ValueError, match="statistic"):
         ens.values("var_x")
+
+
+def test_log_drift_refuses_dead_networks():
+    # a width-1 ReLU layer is all zero with probability 1/2, so some of 20 networks die
+    ens = simulate_networks(20, depth=4, width=1, seed=0)
+    assert np.any(ens.values("var_z") == 0)
+    with pytest.raises(ValueError, match="log_drift needs var_z > 0 in every layer"):
+        ens.log_drift()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from kaiming_lab.exercises import CheckResult, check_kaiming_std
 from kaiming_lab.exercises_training import (
     check_fan_out_ratio,
     check_lr_factor,
@@ -65,20 +66,30 @@ def test_closed_forms():
     ],
 )
 def test_checks_accept_right_and_hint_otherwise(capsys, check, right, wrong_and_hint):
-    check(right)
-    assert capsys.readouterr().out.strip() == "right"
+    result = check(right)
+    assert isinstance(result, CheckResult) and result and result.answered
     for wrong, hint in wrong_and_hint:
-        check(wrong)
-        out = capsys.readouterr().out
+        result = check(wrong)
+        assert not result and result.answered
+        out = result.message
         assert out.startswith("Not yet") and hint in out
         assert "1557" not in out and "2.53" not in out and "1.5e" not in out
+    assert capsys.readouterr().out == "", "checks return their result, they do not print"
 
 
-@pytest.mark.parametrize("answer", [None, "1557", True, float("nan"), -3.0])
-def test_checks_handle_non_answers(capsys, answer):
-    check_output_std_ratio(answer)
-    out = capsys.readouterr().out
-    assert out and "right" not in out
+@pytest.mark.parametrize("check", [check_output_std_ratio, check_fan_out_ratio])
+def test_unanswered_reads_as_in_the_other_notebooks(check):
+    result = check(None)
+    assert not result and not result.answered
+    assert result.message == check_kaiming_std(None).message
+    assert repr(result) == str(result) == result.message
+
+
+@pytest.mark.parametrize("answer", ["1557", True, float("nan"), -3.0])
+def test_checks_handle_non_answers(answer):
+    result = check_output_std_ratio(answer)
+    assert not result and result.message
+    assert "1557" not in result.message and "Correct" not in result.message
 
 
 def _history_with_ratio(ratio: float) -> TrainingHistory:
@@ -96,12 +107,12 @@ def _history_with_ratio(ratio: float) -> TrainingHistory:
     )
 
 
-def test_lr_factor_within_a_factor_of_three(capsys):
+def test_lr_factor_within_a_factor_of_three():
     history = _history_with_ratio(2.5e-8)  # factor 4e4
-    for answer, verdict in [(4e4, "right"), (2e4, "right"), (1e5, "right"), (1e4, "Not yet")]:
-        check_lr_factor(answer, history)
-        assert capsys.readouterr().out.startswith(verdict)
-    check_lr_factor(0.5, history)
-    assert "has to grow" in capsys.readouterr().out
-    check_lr_factor(4e4, "not a history")
-    assert "Pass the training history" in capsys.readouterr().out
+    for answer, right in [(4e4, True), (2e4, True), (1e5, True), (1e4, False)]:
+        result = check_lr_factor(answer, history)
+        assert bool(result) is right
+        assert result.message.startswith("Correct" if right else "Not yet")
+    assert "has to grow" in check_lr_factor(0.5, history).message
+    assert not check_lr_factor(None, history).answered
+    assert "Pass the training history" in check_lr_factor(4e4, "not a history").message

@@ -167,3 +167,44 @@ def test_same_distributions_as_pytorch_when_installed(kwargs):
     # same variance: PyTorch's sample variance agrees with our std^2 within 4 SE
     est = estimate_variance(normal.numpy(), mean=0.0)
     assert est.agrees_with(kl.kaiming_std(SHAPE, **kwargs) ** 2, K_SE), est
+
+
+def test_truncated_normal_std_is_the_keras_constant():
+    assert initializers.truncated_normal_std() == pytest.approx(0.87962566103423978, abs=1e-15)
+    # closed form: 1 - 2 c phi(c) / (2 Phi(c) - 1) is the variance of N(0, 1) cut at +-c
+    cut = 1.5
+    closed = 1 - 2 * cut * stats.norm.pdf(cut) / (2 * stats.norm.cdf(cut) - 1)
+    assert initializers.truncated_normal_std(cut) ** 2 == pytest.approx(closed, rel=1e-12)
+
+
+def test_he_truncated_normal_has_variance_2_over_fan_in():
+    w = initializers.he_truncated_normal(SHAPE, rng=8)
+    assert w.shape == SHAPE
+    assert w.dtype == np.float64
+    pre_std = math.sqrt(2.0 / 400) / 0.87962566103423978  # std of the normal before cutting
+    assert np.all(np.abs(w) <= 2.0 * pre_std)
+    # 120,000 independent draws; the SE of the mean of w^2 is std(w^2) / sqrt(n),
+    # estimated from the draws themselves (about 0.3% of 2/fan_in), and we allow 4 SE
+    assert estimate_variance(w, mean=0.0).agrees_with(2.0 / 400, K_SE)
+
+
+def test_he_truncated_normal_without_correction_loses_23_percent():
+    w = initializers.he_truncated_normal(SHAPE, corrected=False, rng=9)
+    assert np.all(np.abs(w) <= 2.0 * math.sqrt(2.0 / 400))
+    lost = 0.87962566103423978**2 * 2.0 / 400  # 0.774 of 2/fan_in
+    est = estimate_variance(w, mean=0.0)
+    assert est.agrees_with(lost, K_SE)
+    assert not est.agrees_with(2.0 / 400, K_SE)
+
+
+def test_truncated_normal_bad_arguments_name_the_parameter():
+    with pytest.raises(ValueError, match="cut must be > 0"):
+        initializers.truncated_normal_std(0.0)
+    with pytest.raises(TypeError, match="cut must be"):
+        initializers.truncated_normal_std("2")
+    with pytest.raises(ValueError, match=r"shape must have at least 2 dimensions"):
+        initializers.he_truncated_normal((5,))
+    with pytest.raises(TypeError, match="corrected must be True or False"):
+        initializers.he_truncated_normal((3, 3), corrected=1)
+    with pytest.raises(TypeError, match="rng must be None"):
+        initializers.he_truncated_normal((3, 3), rng="seed")

@@ -56,3 +56,15 @@ def test_exact_variance_is_two_for_zero_mean() -> None:
 def test_pair_estimate_needs_two_units() -> None:
     with pytest.raises(ValueError, match="at least 2 units"):
         pair_estimate(np.ones((5, 1)))
+
+
+def test_draw_sums_in_blocks_keeps_shapes_and_moments(monkeypatch: pytest.MonkeyPatch) -> None:
+    from kaiming_lab import sums
+
+    monkeypatch.setattr(sums, "_MAX_BLOCK_WEIGHTS", 4 * 8 * 1000)  # blocks of 1000 draws
+    d0, d1 = 4, 8
+    draws = draw_sums(20_500, d0, d1, rng=np.random.default_rng(5))
+    assert draws.x.shape == draws.w.shape == (20_500, d1)
+    assert not np.array_equal(draws.w[:1000], draws.w[1000:2000])  # blocks are fresh draws
+    assert estimate_variance(draws.z).agrees_with(exact_sum_variance(d0, d1))
+    assert pair_estimate(draws.x**2).agrees_with(1.0 + first_layer_moments(d0).cov_squares)
