@@ -28,7 +28,7 @@ import time
 
 import numpy as np
 
-from kaiming_lab import predicted_gradient_variances, predicted_variances, simulate_forward
+from kaiming_lab import predicted_gradient_variances, predicted_variances
 from kaiming_lab.explorer import (
     HIST_BINS,
     HIST_LIMIT,
@@ -36,7 +36,7 @@ from kaiming_lab.explorer import (
     ExplorerState,
     ExplorerView,
     histogram_layers,
-    simulate_multiplier,
+    simulate_state,
     verdict,
 )
 from kaiming_lab.widgets import explorer
@@ -62,17 +62,7 @@ MOVES: list[tuple[str, object]] = [
 def naive_view(state: ExplorerState) -> ExplorerView:
     """Everything from scratch: ``simulate_forward`` with the backward pass, then the theory."""
     act = state.get_activation()
-    result = simulate_forward(
-        state.depth,
-        state.width,
-        activation=state.activation,
-        slope=state.slope,
-        multiplier=simulate_multiplier(state),
-        bias_variance=state.bias_variance,
-        batch=state.batch,
-        seed=state.seed,
-        backward=True,
-    )
+    result = simulate_state(state, backward=True)
     theory_var = predicted_variances(
         state.depth,
         sigma_w2=state.sigma_w2,

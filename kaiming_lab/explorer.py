@@ -47,7 +47,7 @@ from PIL import Image
 from ._blas import one_blas_thread
 from ._validation import check_choice, check_float, check_int
 from .activations import Activation, get_activation
-from .propagation import weight_variance_scale
+from .propagation import PropagationResult, simulate_forward, weight_variance_scale
 from .theory import predicted_gradient_variances, predicted_variances
 
 __all__ = [
@@ -69,6 +69,7 @@ __all__ = [
     "noise_band",
     "preset_multiplier",
     "simulate_multiplier",
+    "simulate_state",
     "verdict",
 ]
 
@@ -175,6 +176,29 @@ def simulate_multiplier(state: ExplorerState) -> float:
     """
     act = state.get_activation()
     return 2.0 * state.multiplier / weight_variance_scale("kaiming", 1, 1, act)
+
+
+def simulate_state(
+    state: ExplorerState, *, depth: int | None = None, backward: bool = False
+) -> PropagationResult:
+    """A fresh :func:`~kaiming_lab.propagation.simulate_forward` run with ``state``'s settings.
+
+    This is what the explorer's cached, rescaled views reproduce (its first
+    ``state.depth`` layers), and what a naive explorer would recompute on every
+    move. ``depth`` defaults to ``state.depth``.
+    """
+    return simulate_forward(
+        state.depth if depth is None else depth,
+        state.width,
+        activation=state.activation,
+        slope=state.slope,
+        init="kaiming",
+        multiplier=simulate_multiplier(state),
+        bias_variance=state.bias_variance,
+        batch=state.batch,
+        seed=state.seed,
+        backward=backward,
+    )
 
 
 def gradient_rng(seed: int, depth: int) -> np.random.Generator:

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from kaiming_lab import estimate_mean, predicted_variances, propagate, simulate_forward
+from kaiming_lab import estimate_mean, predicted_variances, propagate
 from kaiming_lab.explorer import (
     BACKWARD_SAMPLES,
     HIST_BINS,
@@ -28,7 +28,7 @@ from kaiming_lab.explorer import (
     histogram_layers,
     noise_band,
     preset_multiplier,
-    simulate_multiplier,
+    simulate_state,
     verdict,
 )
 from kaiming_lab.montecarlo import DEFAULT_K_SE
@@ -43,18 +43,7 @@ def model() -> ExplorerModel:
 
 
 def _simulate(state: ExplorerState, **extra):
-    return simulate_forward(
-        MAX_DEPTH,
-        state.width,
-        activation=state.activation,
-        slope=state.slope,
-        init="kaiming",
-        multiplier=simulate_multiplier(state),
-        bias_variance=state.bias_variance,
-        batch=state.batch,
-        seed=state.seed,
-        **extra,
-    )
+    return simulate_state(state, depth=MAX_DEPTH, **extra)
 
 
 # ---------------------------------------------------------------------------

@@ -9,8 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from kaiming_lab import simulate_forward
-from kaiming_lab.explorer import BACKWARD_SAMPLES, MAX_DEPTH, ExplorerState, simulate_multiplier
+from kaiming_lab.explorer import BACKWARD_SAMPLES, MAX_DEPTH, ExplorerState, simulate_state
 from kaiming_lab.widgets import MULTIPLIER_STEP, ExplorerApp, explorer
 
 RTOL = 1e-10
@@ -22,16 +21,7 @@ def app() -> ExplorerApp:
 
 
 def _reference(state: ExplorerState):
-    return simulate_forward(
-        MAX_DEPTH,
-        state.width,
-        activation=state.activation,
-        slope=state.slope,
-        multiplier=simulate_multiplier(state),
-        bias_variance=state.bias_variance,
-        batch=state.batch,
-        seed=state.seed,
-    )
+    return simulate_state(state, depth=MAX_DEPTH)
 
 
 def _check_against_simulator(app: ExplorerApp) -> None:
