@@ -14,7 +14,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from ._validation import check_int
+from ._validation import check_float, check_int
 from .propagation import PropagationResult
 
 __all__ = ["layer_multiplier", "layer_statistic", "predicted_break_layer", "stats_table"]
@@ -32,14 +32,13 @@ STATISTICS: dict[str, str] = {
 def layer_statistic(result: PropagationResult, name: str) -> np.ndarray:
     """One statistic per layer ``h = 0 .. H-1``.
 
-    ``std_z = sqrt(var_z)`` (``z`` has mean 0 over random weights);
-    ``std_x = sqrt(E[x^2] - mean(x)^2)`` (ReLU outputs are not centred).
+    ``std_z`` is the root mean square of ``z`` (``z`` has mean 0 over random
+    weights), finite for as long as ``z`` is; ``std_x = sqrt(E[x^2] - mean(x)^2)``
+    (ReLU outputs are not centred).
     """
     if name not in STATISTICS:
         raise ValueError(f"name must be one of {list(STATISTICS)}, got {name!r}")
     with np.errstate(all="ignore"):
-        if name == "std_z":
-            return np.sqrt(result.var_z)
         if name == "std_x":
             return np.sqrt(np.maximum(result.second_moment_x - result.mean_x**2, 0.0))
         return np.asarray(getattr(result, name), dtype=float).copy()
@@ -63,8 +62,11 @@ def predicted_break_layer(multiplier: float, start_std: float, limit: float) -> 
     the typical size of ``z``; the largest of many units gets there a few
     layers earlier (overflow) or later (underflow).
     """
-    if multiplier <= 0 or multiplier == 1 or start_std <= 0 or limit <= 0:
-        raise ValueError("need multiplier > 0 and != 1, start_std > 0, limit > 0")
+    multiplier = check_float("multiplier", multiplier, minimum=0.0, strict_minimum=True)
+    if multiplier == 1.0:
+        raise ValueError("multiplier must differ from 1 (at 1 the std never changes), got 1.0")
+    start_std = check_float("start_std", start_std, minimum=0.0, strict_minimum=True)
+    limit = check_float("limit", limit, minimum=0.0, strict_minimum=True)
     steps = (math.log(limit) - math.log(start_std)) / (0.5 * math.log(multiplier))
     return math.ceil(steps)
 

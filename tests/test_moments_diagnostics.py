@@ -50,8 +50,23 @@ def test_multiplier_and_break_layer() -> None:
     # std 1 growing x10 per layer passes 1e5 at layer 6 (10^5 is not above 1e5)
     assert predicted_break_layer(100.0, 1.0, 1e5 * 1.0001) == 6
     assert predicted_break_layer(0.01, 1.0, 1e-3 * 0.999) == 4
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="multiplier must differ from 1"):
         predicted_break_layer(1.0, 1.0, 10.0)
+    with pytest.raises(ValueError, match="multiplier must be > 0.0, got -2.0"):
+        predicted_break_layer(-2.0, 1.0, 10.0)
+    with pytest.raises(ValueError, match="start_std must be > 0.0, got 0.0"):
+        predicted_break_layer(2.0, 0.0, 10.0)
+    with pytest.raises(ValueError, match="limit must be finite, got inf"):
+        predicted_break_layer(2.0, 1.0, math.inf)
+
+
+def test_std_z_stays_finite_where_the_variance_overflows() -> None:
+    # x1e6 variance per layer: |z| ~ 1e3^h passes 1e154 (z^2 overflows) near layer 51
+    run = simulate_forward(80, 16, multiplier=1e6, batch=4, seed=0)
+    std_z = layer_statistic(run, "std_z")
+    finite_z = run.overflow_layer if run.overflow_layer is not None else run.depth
+    assert np.isinf(run.var_z[finite_z - 1])
+    assert np.all(np.isfinite(std_z[:finite_z]))
 
 
 def test_predicted_break_matches_a_simulation() -> None:
