@@ -4,7 +4,7 @@ Settings (the explorer's defaults): depth 50, width 256, 512 inputs, ReLU,
 Kaiming's variance, seed 0. A fixed sequence of 28 moves (variance, depth,
 presets, activation switches, seeds) is replayed twice:
 
-* explorer: set the widget's ``.value`` on the box ``kaiming_lab.widgets.explorer()``
+* explorer: set the widget's ``.value`` on the box ``kaiming_lab.explorer.widgets.explorer()``
   returns; the time runs until its handler has recomputed the view, updated
   the figure in place and put the PNG bytes into the ``Image`` widget (the
   notebook's path, minus the websocket).
@@ -29,7 +29,7 @@ import time
 import numpy as np
 
 from kaiming_lab import predicted_gradient_variances, predicted_variances
-from kaiming_lab.explorer import (
+from kaiming_lab.explorer.model import (
     HIST_BINS,
     HIST_LIMIT,
     ExplorerFigure,
@@ -39,7 +39,7 @@ from kaiming_lab.explorer import (
     simulate_state,
     verdict,
 )
-from kaiming_lab.widgets import explorer
+from kaiming_lab.explorer.widgets import explorer
 
 DEFAULTS = {"depth": 50, "width": 256, "batch": 512, "activation": "relu", "seed": 0}
 

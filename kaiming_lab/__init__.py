@@ -1,19 +1,19 @@
 """kaiming-lab: the helpers behind the Kaiming initialisation notebooks.
 
-Modules, by concept:
+The tree shows three kinds of code:
 
-- ``initializers``: Kaiming / Xavier / PyTorch-default weight draws and gains.
-- ``activations``: activation functions with derivatives, by name.
-- ``propagation``: simulate a random deep network, per-layer statistics.
-- ``theory``: predicted per-layer variances, the half-variance integral.
-- ``montecarlo``: estimates that carry their standard error.
-- ``ensembles``: many independent networks, averaged with standard errors.
-- ``sums``, ``moments``, ``diagnostics``: the computations behind notebooks 02-04.
-- ``plots``: figures used by more than one notebook.
-- ``explorer``, ``widgets``: the interactive explorer's update logic and its sliders.
-- ``data``, ``training``, ``training_plots``: a numpy trainer for deep plain nets
-  on scikit-learn's bundled digits.
-- ``exercises``, ``exercises_explorer``, ``exercises_training``: self-checks.
+- **the library** (this package's top level, reusable by anyone):
+  ``initializers`` (Kaiming / Xavier / PyTorch-default draws and gains),
+  ``activations`` (activation functions with derivatives), ``propagation``
+  (simulate a random deep network), ``theory`` (predicted per-layer
+  variances, the half-variance integral), ``montecarlo`` (estimates that carry
+  their standard error), ``ensembles`` (many independent networks),
+  ``diagnostics`` (per-layer summaries), ``training`` and ``data`` (a numpy
+  trainer for deep plain nets on scikit-learn's bundled digits) and ``style``
+  (the course's figure style, applied only when asked);
+- **lessons/**: one notebook's scaffolding (its exercise checks, figures and
+  computations), one module per notebook;
+- **explorer/**: the interactive explorer app of notebook 06 and the dashboard.
 
 Weights are ``(fan_out, fan_in)`` everywhere: the lecture's
 ``W^(h)`` in R^{d_{h+1} x d_h} and PyTorch's layout. Importing the package

@@ -2,7 +2,8 @@
 
 The expected answers are recomputed here from the formulas in the exercise
 texts (not copied from the module), so a wrong constant in
-``kaiming_lab.exercises`` makes these tests fail.
+a lesson module (``kaiming_lab.lessons.nb01_network`` ... ``nb05_proposition``)
+makes these tests fail.
 """
 
 from __future__ import annotations
@@ -13,9 +14,23 @@ import re
 import numpy as np
 import pytest
 
-from kaiming_lab import exercises as ex
 from kaiming_lab.diagnostics import predicted_break_layer
-from kaiming_lab.sums import product_variance
+from kaiming_lab.lessons import (
+    nb01_network,
+    nb02_scale,
+    nb03_sums,
+    nb04_relu_moments,
+    nb05_proposition,
+)
+from kaiming_lab.lessons.nb03_sums import product_variance
+
+#: Every exercise check of notebooks 01-05, by name.
+CHECKS = {
+    name: getattr(module, name)
+    for module in (nb01_network, nb02_scale, nb03_sums, nb04_relu_moments, nb05_proposition)
+    for name in module.__all__
+    if name.startswith("check_")
+}
 
 NUMERIC = {
     "check_kaiming_std": math.sqrt(2 / 288),
@@ -49,7 +64,7 @@ def _digits(value: object) -> list[str]:
 
 
 def _messages(name: str) -> list[str]:
-    check = getattr(ex, name)
+    check = CHECKS[name]
     answer = ANSWERS[name]
     guesses: list[object] = [None, "abc", math.nan, True]
     if name in NUMERIC:
@@ -63,20 +78,19 @@ def _messages(name: str) -> list[str]:
 
 
 def test_every_check_is_tested() -> None:
-    names = {n for n in ex.__all__ if n.startswith("check_")}
-    assert names == set(ANSWERS)
+    assert set(CHECKS) == set(ANSWERS)
 
 
 @pytest.mark.parametrize("name", sorted(ANSWERS))
 def test_right_answer_passes(name: str) -> None:
-    result = getattr(ex, name)(ANSWERS[name])
+    result = CHECKS[name](ANSWERS[name])
     assert result.correct and result.answered and bool(result)
     assert result.message == "Correct."
 
 
 @pytest.mark.parametrize("name", sorted(ANSWERS))
 def test_none_means_not_answered(name: str) -> None:
-    result = getattr(ex, name)(None)
+    result = CHECKS[name](None)
     assert not result and not result.answered
     assert "Not answered yet" in repr(result)
 
@@ -90,7 +104,7 @@ def test_feedback_never_contains_the_answer(name: str) -> None:
 
 @pytest.mark.parametrize("name", sorted(NUMERIC))
 def test_wrong_numbers_fail_with_a_hint(name: str) -> None:
-    check = getattr(ex, name)
+    check = CHECKS[name]
     for factor in (1.5, 0.7):
         result = check(NUMERIC[name] * factor)
         assert not result and result.answered
@@ -99,7 +113,7 @@ def test_wrong_numbers_fail_with_a_hint(name: str) -> None:
 
 @pytest.mark.parametrize("name", sorted(NUMERIC))
 def test_tolerance_is_relative_one_in_a_thousand(name: str) -> None:
-    check = getattr(ex, name)
+    check = CHECKS[name]
     assert check(NUMERIC[name] * (1 + 5e-4))
     assert not check(NUMERIC[name] * (1 + 5e-3))
 
@@ -116,20 +130,20 @@ def test_tolerance_is_relative_one_in_a_thousand(name: str) -> None:
     ],
 )
 def test_known_slips_get_their_hint(name: str, slip: float, words: str) -> None:
-    result = getattr(ex, name)(slip)
+    result = CHECKS[name](slip)
     assert not result
     assert words in result.message
 
 
 def test_transposed_shape_is_named() -> None:
-    result = ex.check_weight_shape((784, 300))
+    result = nb01_network.check_weight_shape((784, 300))
     assert not result and "transpose" in result.message
-    assert ex.check_weight_shape([300, 784])
+    assert nb01_network.check_weight_shape([300, 784])
 
 
 def test_layer_index_must_be_an_integer() -> None:
     exact = ANSWERS["check_float32_overflow_layer"]
-    assert not ex.check_float32_overflow_layer(float(exact))
-    assert "one layer short" in ex.check_float32_overflow_layer(exact - 1).message
+    assert not nb02_scale.check_float32_overflow_layer(float(exact))
+    assert "one layer short" in nb02_scale.check_float32_overflow_layer(exact - 1).message
     # the std 10^h first exceeds float32's maximum (about 3.4e38) at this layer
     assert 10.0 ** (exact - 1) < float(np.finfo(np.float32).max) < 10.0**exact

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from kaiming_lab.exercises import CheckResult, check_kaiming_std
-from kaiming_lab.exercises_explorer import check_leaky_multiplier, check_tanh_edge
+from kaiming_lab.lessons.checks import CheckResult
+from kaiming_lab.lessons.nb01_network import check_kaiming_std
+from kaiming_lab.lessons.nb06_explorer import check_leaky_multiplier, check_tanh_edge
 from kaiming_lab.theory import predicted_variances
 
 TANH_EDGE = 0.5

@@ -6,8 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from kaiming_lab.exercises import CheckResult, check_kaiming_std
-from kaiming_lab.exercises_training import (
+from kaiming_lab.lessons.checks import CheckResult
+from kaiming_lab.lessons.nb01_network import check_kaiming_std
+from kaiming_lab.lessons.nb07_training import (
     check_fan_out_ratio,
     check_lr_factor,
     check_output_std_ratio,

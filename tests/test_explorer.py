@@ -16,7 +16,7 @@ import pytest
 from PIL import Image
 
 from kaiming_lab import estimate_mean, predicted_variances, propagate
-from kaiming_lab.explorer import (
+from kaiming_lab.explorer.model import (
     BACKWARD_SAMPLES,
     HIST_BINS,
     MAX_DEPTH,

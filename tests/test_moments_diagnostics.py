@@ -15,7 +15,7 @@ from kaiming_lab.diagnostics import (
     predicted_break_layer,
     stats_table,
 )
-from kaiming_lab.moments import format_rows, relu_moment_rows
+from kaiming_lab.lessons.nb04_relu_moments import format_rows, relu_moment_rows
 
 
 def test_symmetric_rows_have_ratio_one(rng: np.random.Generator) -> None:

@@ -14,7 +14,7 @@ from scipy import stats
 from kaiming_lab import Estimate, simulate_forward
 from kaiming_lab.diagnostics import layer_multiplier
 from kaiming_lab.ensembles import simulate_networks
-from kaiming_lab.plots import (
+from kaiming_lab.lessons.plots import (
     plot_ensemble,
     plot_estimates,
     plot_layer_statistic,
@@ -41,7 +41,7 @@ def _render(ax) -> None:
 def test_import_leaves_rcparams_alone() -> None:
     import importlib
 
-    import kaiming_lab.plots as plots
+    import kaiming_lab.lessons.plots as plots
 
     before = dict(matplotlib.rcParams)
     importlib.reload(plots)

@@ -9,14 +9,14 @@ import pytest
 from scipy import integrate, stats
 
 from kaiming_lab import estimate_variance
-from kaiming_lab.montecarlo import DEFAULT_K_SE
-from kaiming_lab.sums import (
+from kaiming_lab.lessons.nb03_sums import (
     draw_sums,
     exact_sum_variance,
     first_layer_moments,
     pair_estimate,
     product_variance,
 )
+from kaiming_lab.montecarlo import DEFAULT_K_SE
 
 
 def test_product_variance_matches_simulation(rng: np.random.Generator) -> None:
@@ -59,7 +59,7 @@ def test_pair_estimate_needs_two_units() -> None:
 
 
 def test_draw_sums_in_blocks_keeps_shapes_and_moments(monkeypatch: pytest.MonkeyPatch) -> None:
-    from kaiming_lab import sums
+    from kaiming_lab.lessons import nb03_sums as sums
 
     monkeypatch.setattr(sums, "_MAX_BLOCK_WEIGHTS", 4 * 8 * 1000)  # blocks of 1000 draws
     d0, d1 = 4, 8

@@ -1,4 +1,4 @@
-"""Tests for kaiming_lab.training_plots: lines, reference levels, scales, no global side effects."""
+"""Tests for ``lessons.nb07_plots``: lines, reference levels, scales, no global side effects."""
 
 from __future__ import annotations
 
@@ -12,13 +12,13 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from kaiming_lab.training import TrainingHistory
-from kaiming_lab.training_plots import (
+from kaiming_lab.lessons.nb07_plots import (
     plot_accuracy_curves,
     plot_gradient_norms,
     plot_loss_curves,
     plot_update_ratios,
 )
+from kaiming_lab.training import TrainingHistory
 
 
 def _history(init: str, depth: int, diverged: int | None = None) -> TrainingHistory:

@@ -9,8 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from kaiming_lab.explorer import BACKWARD_SAMPLES, MAX_DEPTH, ExplorerState, simulate_state
-from kaiming_lab.widgets import MULTIPLIER_STEP, ExplorerApp, explorer
+from kaiming_lab.explorer.model import BACKWARD_SAMPLES, MAX_DEPTH, ExplorerState, simulate_state
+from kaiming_lab.explorer.widgets import MULTIPLIER_STEP, ExplorerApp, explorer
 
 RTOL = 1e-10
 

@@ -1,4 +1,4 @@
-"""Self-checks for the exercises of ``notebooks/07_training_deep_nets.ipynb``.
+"""Scaffolding for ``notebooks/07_training_deep_nets.ipynb``: its exercise checks.
 
 Each ``check_*`` returns a :class:`~kaiming_lab.exercises.CheckResult`, the
 same type the checks of notebooks 01-05 return: truthy for a right answer, and
@@ -14,8 +14,8 @@ import numbers
 
 import numpy as np
 
-from .exercises import CheckResult
-from .training import TrainingHistory
+from ..training import TrainingHistory
+from .checks import CheckResult
 
 __all__ = [
     "check_fan_out_ratio",

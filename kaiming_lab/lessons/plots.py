@@ -1,4 +1,4 @@
-"""Figures shared by the notebooks.
+"""Figures that more than one notebook draws.
 
 Every function is pure: it draws on the ``ax`` it is given (or on a new
 figure's axes when ``ax`` is ``None``), labels the axes, adds a legend when
@@ -14,10 +14,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.axes import Axes
 
-from .diagnostics import STATISTICS, layer_statistic
-from .ensembles import NetworkEnsemble, log_drift_prediction
-from .montecarlo import Estimate
-from .propagation import PropagationResult
+from ..diagnostics import STATISTICS, layer_statistic
+from ..ensembles import NetworkEnsemble, log_drift_prediction
+from ..montecarlo import Estimate
+from ..propagation import PropagationResult
 
 __all__ = [
     "plot_ensemble",

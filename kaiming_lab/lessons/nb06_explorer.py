@@ -1,4 +1,4 @@
-"""Self-checks for the exercises of notebook 06 (the explorer).
+"""Scaffolding for ``notebooks/06_explorer.ipynb``: its exercise checks.
 
 Each check returns a :class:`~kaiming_lab.exercises.CheckResult`, the same type
 the checks of notebooks 01-05 return: truthy for a right answer, and shown in a
@@ -12,9 +12,9 @@ from __future__ import annotations
 import math
 import numbers
 
-from ._validation import check_float
-from .exercises import CheckResult
-from .theory import predicted_variances
+from .._validation import check_float
+from ..theory import predicted_variances
+from .checks import CheckResult
 
 __all__ = ["check_leaky_multiplier", "check_tanh_edge"]
 

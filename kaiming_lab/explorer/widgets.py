@@ -17,7 +17,7 @@ import math
 
 import ipywidgets as widgets
 
-from .explorer import (
+from .model import (
     MAX_DEPTH,
     MULTIPLIER_RANGE,
     WIDTH_CHOICES,

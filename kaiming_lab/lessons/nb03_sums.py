@@ -1,4 +1,6 @@
-"""The variance of one pre-activation ``z_i = sum_j W_ij x_j``, by Monte Carlo.
+"""Scaffolding for ``notebooks/03_variance_of_a_sum.ipynb``.
+
+The variance of one pre-activation ``z_i = sum_j W_ij x_j``, by Monte Carlo.
 
 Set-up (the lecture's layer ``h = 1``): an input ``x^(0) ~ N(0, I_{d_0})``,
 first-layer weights ``W^(0)_jk ~ N(0, 2/d_0)``, ``x^(1) = ReLU(W^(0) x^(0))``
@@ -24,12 +26,15 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special
 
-from ._validation import as_generator, check_float, check_int
-from .montecarlo import Estimate, estimate_mean
+from .._validation import as_generator, check_float, check_int
+from ..montecarlo import Estimate, estimate_mean
+from .checks import CheckResult, check_number
 
 __all__ = [
     "FirstLayerMoments",
     "SumDraws",
+    "check_product_variance",
+    "check_sum_variance",
     "draw_sums",
     "exact_sum_variance",
     "first_layer_moments",
@@ -189,3 +194,37 @@ def draw_sums(
         xs.append(np.maximum(np.einsum("njk,nk->nj", w0, x0), 0.0))
         ws.append(gen.normal(mu, math.sqrt(2.0 / d1), size=(m, d1)))
     return SumDraws(x=np.concatenate(xs), w=np.concatenate(ws), weight_mean=mu)
+
+
+def check_sum_variance(answer: object) -> CheckResult:
+    """Exercise (notebook 03): ``Var(z_i)``, d = 400, Var(W) = 0.005, E[x] = 0.5, E[x^2] = 0.75."""
+    d, var_w, mean_x, m2_x = 400, 0.005, 0.5, 0.75
+    return check_number(
+        answer,
+        d * var_w * m2_x,
+        mistakes=[
+            (
+                d * var_w * (m2_x - mean_x**2),
+                "You used Var(x). With E[W] = 0 the formula needs E[x²], which is "
+                "larger because ReLU outputs have a positive mean.",
+            ),
+            (var_w * m2_x, "That is one term; z_i sums d of them."),
+        ],
+        hint="Var(z_i) = d · Var(W) · E[x_j²] when the weights have mean 0.",
+    )
+
+
+def check_product_variance(answer: object) -> CheckResult:
+    """Exercise (notebook 03): ``Var(W X)``, E[W]=0.2, Var(W)=0.09, E[X]=0.6, Var(X)=0.64."""
+    mw, vw, mx, vx = 0.2, 0.09, 0.6, 0.64
+    exact = vw * vx + mw**2 * vx + vw * mx**2
+    return check_number(
+        answer,
+        exact,
+        mistakes=[
+            (vw * vx, "Only Var(W)Var(X): both means are non-zero here, so two more terms count."),
+            (vw * vx + vw * mx**2, "Here E[W] is not 0, so the E[W]² Var(X) term stays."),
+            (vw * vx + mw**2 * vx, "Here E[X] is not 0, so the Var(W) E[X]² term stays."),
+        ],
+        hint="Write Var(WX) = E[W²]E[X²] - (E[W]E[X])² and expand each second moment.",
+    )

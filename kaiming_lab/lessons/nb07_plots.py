@@ -1,4 +1,6 @@
-"""Figures for the training notebook: learning curves, gradient norms, update-to-data ratios.
+"""Scaffolding for ``notebooks/07_training_deep_nets.ipynb``: its figures.
+
+Learning curves, gradient norms, update-to-data ratios.
 
 Every function draws on ``ax`` (a new figure when ``ax`` is ``None``) and
 returns the axes, so notebooks can arrange panels and tests can inspect the
@@ -16,7 +18,7 @@ from matplotlib.axes import Axes
 from matplotlib.cm import ScalarMappable
 from matplotlib.colors import Normalize
 
-from .training import TrainingHistory
+from ..training import TrainingHistory
 
 __all__ = [
     "plot_accuracy_curves",

@@ -44,11 +44,11 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FixedLocator, FuncFormatter, LogLocator, MaxNLocator, NullLocator
 from PIL import Image
 
-from ._blas import one_blas_thread
-from ._validation import check_choice, check_float, check_int
-from .activations import Activation, get_activation
-from .propagation import PropagationResult, simulate_forward, weight_variance_scale
-from .theory import predicted_gradient_variances, predicted_variances
+from .._blas import one_blas_thread
+from .._validation import check_choice, check_float, check_int
+from ..activations import Activation, get_activation
+from ..propagation import PropagationResult, simulate_forward, weight_variance_scale
+from ..theory import predicted_gradient_variances, predicted_variances
 
 __all__ = [
     "ACTIVATION_CHOICES",

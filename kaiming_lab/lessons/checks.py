@@ -1,0 +1,80 @@
+"""The common ground of every notebook's self-checks.
+
+Each ``check_<name>(answer)`` returns a :class:`CheckResult`: truthy when the
+answer is right, and displayed in a notebook as a short message. A wrong
+answer gets a hint aimed at the most likely slip (variance for standard
+deviation, ``Var(x)`` for ``E[x^2]``, a transposed shape, ...) but never the
+answer itself: no message contains the digits of the expected value, and the
+student's own value is not echoed back. ``None`` means "not answered yet".
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+__all__ = ["UNANSWERED", "CheckResult", "as_number", "check_number", "close"]
+
+REL_TOL = 1e-3
+MISTAKE_TOL = 1e-2
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """Outcome of a self-check: ``correct``, whether anything was ``answered``, and a message."""
+
+    correct: bool
+    answered: bool
+    message: str
+
+    def __bool__(self) -> bool:
+        return self.correct
+
+    def __str__(self) -> str:
+        return self.message
+
+    def __repr__(self) -> str:
+        return self.message
+
+
+UNANSWERED = CheckResult(
+    False, False, "Not answered yet: replace None with your answer and run the cell again."
+)
+
+
+def as_number(answer: object) -> float | None:
+    if isinstance(answer, bool) or not isinstance(answer, numbers.Real):
+        return None
+    value = float(answer)
+    return value if math.isfinite(value) else None
+
+
+def close(a: float, b: float, rel: float) -> bool:
+    return math.isclose(a, b, rel_tol=rel, abs_tol=1e-15)
+
+
+def check_number(
+    answer: object,
+    exact: float,
+    *,
+    mistakes: Sequence[tuple[float, str]] = (),
+    hint: str,
+    rel: float = REL_TOL,
+) -> CheckResult:
+    """Compare a numeric answer with ``exact`` (relative tolerance ``rel``)."""
+    if answer is None:
+        return UNANSWERED
+    value = as_number(answer)
+    if value is None:
+        return CheckResult(
+            False, True, "Not a finite number: the answer should be a single float such as 1.0."
+        )
+    if close(value, exact, rel):
+        return CheckResult(True, True, "Correct.")
+    for wrong, why in mistakes:
+        if close(value, wrong, MISTAKE_TOL):
+            return CheckResult(False, True, f"Not yet. {why}")
+    direction = "too large" if value > exact else "too small"
+    return CheckResult(False, True, f"Not yet: your value is {direction}. Hint: {hint}")
