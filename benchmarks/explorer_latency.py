@@ -77,9 +77,9 @@ def naive_view(state: ExplorerState) -> ExplorerView:
         forward_variances=theory_var,
         output_gradient_variance=float(result.grad_var[-1]),
     )
-    std_z, theory_std = np.sqrt(result.var_z), np.sqrt(theory_var)
+    rms_z, theory_std = np.sqrt(result.mean_sq_z), np.sqrt(theory_var)
     status, text = verdict(
-        std_z,
+        rms_z,
         width=state.width,
         theory_std=theory_std,
         overflow_layer=result.overflow_layer,
@@ -88,7 +88,7 @@ def naive_view(state: ExplorerState) -> ExplorerView:
     empty = np.zeros((3, HIST_BINS))
     return ExplorerView(
         state=state,
-        std_z=std_z,
+        rms_z=rms_z,
         theory_std=theory_std,
         grad_var=result.grad_var,
         grad_theory=grad_theory,

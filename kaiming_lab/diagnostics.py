@@ -21,7 +21,7 @@ __all__ = ["layer_multiplier", "layer_statistic", "predicted_break_layer", "stat
 
 #: Statistics :func:`layer_statistic` knows, with a short label for tables and axes.
 STATISTICS: dict[str, str] = {
-    "std_z": "std(z)",
+    "rms_z": "rms(z)",
     "mean_x": "mean(x)",
     "std_x": "std(x)",
     "zero_fraction": "zero fraction",
@@ -32,7 +32,7 @@ STATISTICS: dict[str, str] = {
 def layer_statistic(result: PropagationResult, name: str) -> np.ndarray:
     """One statistic per layer ``h = 0 .. H-1``.
 
-    ``std_z`` is the root mean square of ``z`` (``z`` has mean 0 over random
+    ``rms_z`` is the root mean square of ``z`` (``z`` has mean 0 over random
     weights), finite for as long as ``z`` is; ``std_x = sqrt(E[x^2] - mean(x)^2)``
     (ReLU outputs are not centred).
     """
@@ -73,7 +73,7 @@ def predicted_break_layer(multiplier: float, start_std: float, limit: float) -> 
 
 def stats_table(
     results: Mapping[str, PropagationResult],
-    name: str = "std_z",
+    name: str = "rms_z",
     *,
     every: int = 10,
     digits: int = 3,

@@ -3,12 +3,12 @@
 Proposition 1.1 is about ``Var(z_i^(h))`` over the *random weights* (and
 input), not about the units of one fixed network. To check it, simulate many
 networks with independent weights, take one number per network (e.g. the
-pooled ``var_z[h]`` of :class:`~kaiming_lab.propagation.PropagationResult`)
+pooled ``mean_sq_z[h]`` of :class:`~kaiming_lab.propagation.PropagationResult`)
 and average across networks; the standard error then comes from the spread
 across networks, which are independent draws.
 
 For ReLU, zero bias and ``Var(W) = 2 / d_h`` the expectation over networks of
-``var_z[h]`` equals the theory exactly at every finite width; a single
+``mean_sq_z[h]`` equals the theory exactly at every finite width; a single
 network drifts away from it because, with ``n`` units per layer, the log of
 each layer's ratio ``||x^(h+1)||^2 / ||x^(h)||^2`` has variance about
 ``5 / n`` and these steps add up like a random walk.
@@ -27,11 +27,11 @@ from .theory import predicted_variances
 
 __all__ = ["NetworkEnsemble", "log_drift_prediction", "simulate_networks"]
 
-_STATISTICS = ("var_z", "mean_x", "second_moment_x", "zero_fraction", "max_abs_z")
+_STATISTICS = ("mean_sq_z", "mean_x", "second_moment_x", "zero_fraction", "max_abs_z")
 
 
 def log_drift_prediction(width: int, layers: np.ndarray | int) -> np.ndarray:
-    """Approximate ``Var(log(var_z[h] / var_z[0]))`` across networks: ``5 h / n``.
+    """Approximate ``Var(log(mean_sq_z[h] / mean_sq_z[0]))`` across networks: ``5 h / n``.
 
     Each ReLU layer of width ``n`` with Gaussian He weights multiplies
     ``||z||^2`` by a factor with mean 1 and variance ``5 / n``
@@ -68,18 +68,18 @@ class NetworkEnsemble:
         """Width of the first hidden layer ``d_1``."""
         return self.results[0].widths[1]
 
-    def values(self, statistic: str = "var_z") -> np.ndarray:
+    def values(self, statistic: str = "mean_sq_z") -> np.ndarray:
         """Array ``(n_networks, depth)``: one row per network."""
         if statistic not in _STATISTICS:
             raise ValueError(f"statistic must be one of {list(_STATISTICS)}, got {statistic!r}")
         return np.stack([getattr(r, statistic) for r in self.results])
 
-    def layer_estimates(self, statistic: str = "var_z") -> list[Estimate]:
+    def layer_estimates(self, statistic: str = "mean_sq_z") -> list[Estimate]:
         """Mean over networks at each layer, with the SE across networks."""
         vals = self.values(statistic)
         return [estimate_mean(vals[:, h]) for h in range(self.depth)]
 
-    def means_and_ses(self, statistic: str = "var_z") -> tuple[np.ndarray, np.ndarray]:
+    def means_and_ses(self, statistic: str = "mean_sq_z") -> tuple[np.ndarray, np.ndarray]:
         """The layer estimates as two arrays ``(mean, se)``."""
         est = self.layer_estimates(statistic)
         return np.array([e.value for e in est]), np.array([e.se for e in est])
@@ -95,18 +95,18 @@ class NetworkEnsemble:
             input_second_moment=self.input_second_moment,
         )
 
-    def z_scores(self, statistic: str = "var_z", exact: np.ndarray | None = None) -> np.ndarray:
+    def z_scores(self, statistic: str = "mean_sq_z", exact: np.ndarray | None = None) -> np.ndarray:
         """``(mean - exact) / se`` per layer; ``exact`` defaults to :meth:`theory`."""
         mean, se = self.means_and_ses(statistic)
         target = self.theory() if exact is None else np.asarray(exact, dtype=float)
         return (mean - target) / se
 
     def table(self, *, every: int = 5, n_single: int = 3, digits: int = 3) -> str:
-        """Plain-text table: ``var_z`` of a few single networks, the mean ± SE, the theory."""
+        """Plain-text table: ``mean_sq_z`` of a few single networks, the mean ± SE, the theory."""
         every = check_int("every", every, minimum=1)
         n_single = min(check_int("n_single", n_single, minimum=0), self.n_networks)
-        values = self.values("var_z")
-        estimates = self.layer_estimates("var_z")
+        values = self.values("mean_sq_z")
+        estimates = self.layer_estimates("mean_sq_z")
         theory = self.theory()
         mean_head = f"mean of {self.n_networks} ± SE"
         head = f"{'layer':>5}" + "".join(f"{'net ' + str(k + 1):>10}" for k in range(n_single))
@@ -118,16 +118,16 @@ class NetworkEnsemble:
         return "\n".join(lines)
 
     def log_drift(self) -> list[Estimate]:
-        """Variance across networks of ``log(var_z[h] / var_z[0])``, with its SE, per layer.
+        """Variance across networks of ``log(mean_sq_z[h] / mean_sq_z[0])``, with its SE, per layer.
 
-        Raises ``ValueError`` when a network died (a layer with ``var_z = 0``,
+        Raises ``ValueError`` when a network died (a layer with ``mean_sq_z = 0``,
         possible for very narrow layers): its log is undefined.
         """
-        values = self.values("var_z")
+        values = self.values("mean_sq_z")
         dead = np.flatnonzero(~np.all(values > 0, axis=1))
         if dead.size:
             raise ValueError(
-                f"log_drift needs var_z > 0 in every layer; network(s) {dead[:5].tolist()} "
+                f"log_drift needs mean_sq_z > 0 in every layer; network(s) {dead[:5].tolist()} "
                 f"have a layer that is all zero (narrow layers can die): use more width"
             )
         logs = np.log(values)

@@ -129,11 +129,12 @@ class PropagationResult:
     """Per-layer statistics of one simulated forward (and optional backward) pass.
 
     Arrays indexed by ``h = 0 .. H-1`` describe ``z^(h)`` and ``x^(h+1)``:
-    ``var_z`` (mean of ``z^2`` over units and inputs: the unbiased estimate of
-    ``Var(z)``, since ``E[z] = 0`` over zero-mean random weights; it reads
-    ``inf`` once ``|z|`` passes about 1e154, where its square no longer fits
-    a float64), ``std_z`` (its square root, computed so that it stays finite
-    as long as ``z`` is), ``mean_x`` and
+    ``mean_sq_z`` (the uncentred second moment: the mean of ``z^2`` over units
+    and inputs, *not* a variance of this network's values; it estimates
+    ``Var(z)`` over random networks because ``E[z] = 0`` there for zero-mean
+    weights; it reads ``inf`` once ``|z|`` passes about 1e154, where its square
+    no longer fits a float64), ``rms_z`` (the root mean square of ``z``,
+    computed so that it stays finite as long as ``z`` is), ``mean_x`` and
     ``second_moment_x`` (``E[x^2]``), ``zero_fraction`` (share of ``x`` exactly
     0), ``max_abs_z``. ``grad_var`` (length ``H + 1``, index ``h`` is
     ``dL/dx^(h)``) is present when the backward pass was run.
@@ -144,8 +145,8 @@ class PropagationResult:
     sigma_w2: np.ndarray
     bias_variance: float
     input_second_moment: float
-    var_z: np.ndarray
-    std_z: np.ndarray
+    mean_sq_z: np.ndarray
+    rms_z: np.ndarray
     mean_x: np.ndarray
     second_moment_x: np.ndarray
     zero_fraction: np.ndarray
@@ -182,12 +183,12 @@ class PropagationResult:
     def table(self, every: int = 1, digits: int = 3) -> str:
         """A plain-text table of the statistics, one row every ``every`` layers."""
         every = check_int("every", every, minimum=1)
-        head = f"{'layer':>5}  {'Var(z)':>10}  {'mean(x)':>10}  {'E[x^2]':>10}  {'zeros':>6}"
+        head = f"{'layer':>5}  {'E[z^2]':>10}  {'mean(x)':>10}  {'E[x^2]':>10}  {'zeros':>6}"
         rows = [head]
         layers = sorted({*range(0, self.depth, every), self.depth - 1})
         for h in layers:
             rows.append(
-                f"{h:>5}  {self.var_z[h]:>10.{digits}g}  {self.mean_x[h]:>10.{digits}g}  "
+                f"{h:>5}  {self.mean_sq_z[h]:>10.{digits}g}  {self.mean_x[h]:>10.{digits}g}  "
                 f"{self.second_moment_x[h]:>10.{digits}g}  {self.zero_fraction[h]:>6.1%}"
             )
         return "\n".join(rows)
@@ -227,7 +228,7 @@ def propagate(
         raise ValueError(f"biases must hold {depth} vectors, got {len(biases)}")
 
     nan = np.full(depth, np.nan)
-    var_z, std_z, mean_x, m2_x, zeros, max_z = (nan.copy() for _ in range(6))
+    mean_sq_z, rms_z, mean_x, m2_x, zeros, max_z = (nan.copy() for _ in range(6))
     overflow = underflow = None
     zs: list[np.ndarray] = []
     with np.errstate(all="ignore"):
@@ -240,9 +241,9 @@ def propagate(
                 overflow = h
                 break
             x = act.forward(z)
-            var_z[h] = np.mean(z * z)
+            mean_sq_z[h] = np.mean(z * z)
             max_z[h] = np.abs(z).max()
-            std_z[h] = _root_mean_square(z, max_z[h])
+            rms_z[h] = _root_mean_square(z, max_z[h])
             mean_x[h] = x.mean()
             m2_x[h] = np.mean(x * x)
             zeros[h] = np.mean(x == 0.0)
@@ -251,7 +252,7 @@ def propagate(
             if underflow is None and not np.any(x):
                 underflow = h
                 if biases is None:
-                    for stat in (var_z, std_z, mean_x, m2_x, max_z):
+                    for stat in (mean_sq_z, rms_z, mean_x, m2_x, max_z):
                         stat[h + 1 :] = 0.0
                     zeros[h + 1 :] = 1.0
                     break
@@ -267,8 +268,8 @@ def propagate(
         sigma_w2=scale,
         bias_variance=float(bias_variance),
         input_second_moment=input_m2,
-        var_z=var_z,
-        std_z=std_z,
+        mean_sq_z=mean_sq_z,
+        rms_z=rms_z,
         mean_x=mean_x,
         second_moment_x=m2_x,
         zero_fraction=zeros,

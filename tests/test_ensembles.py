@@ -1,4 +1,4 @@
-"""Ensembles of networks: exact expectation of var_z, drift of one network, bookkeeping."""
+"""Ensembles of networks: exact expectation of mean_sq_z, drift of one network, bookkeeping."""
 
 from __future__ import annotations
 
@@ -54,6 +54,6 @@ def test_bad_statistic_is_rejected() -> None:
 def test_log_drift_refuses_dead_networks():
     # a width-1 ReLU layer is all zero with probability 1/2, so some of 20 networks die
     ens = simulate_networks(20, depth=4, width=1, seed=0)
-    assert np.any(ens.values("var_z") == 0)
-    with pytest.raises(ValueError, match="log_drift needs var_z > 0 in every layer"):
+    assert np.any(ens.values("mean_sq_z") == 0)
+    with pytest.raises(ValueError, match="log_drift needs mean_sq_z > 0 in every layer"):
         ens.log_drift()

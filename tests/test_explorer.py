@@ -74,7 +74,7 @@ def test_full_depth_equals_simulate_forward(model, activation, slope, multiplier
     )
     view = model.compute(state)
     ref = _simulate(state)
-    np.testing.assert_allclose(view.std_z**2, ref.var_z, rtol=RTOL)
+    np.testing.assert_allclose(view.rms_z**2, ref.mean_sq_z, rtol=RTOL)
     np.testing.assert_allclose(
         view.theory_std**2,
         predicted_variances(
@@ -94,7 +94,7 @@ def test_network_arrays_are_simulate_forwards_draws(model):
     x, weights, biases = model.network(state)
     ref = _simulate(state)
     direct = propagate(x, weights, biases=biases)
-    np.testing.assert_allclose(direct.var_z, ref.var_z, rtol=RTOL)
+    np.testing.assert_allclose(direct.mean_sq_z, ref.mean_sq_z, rtol=RTOL)
     assert len(weights) == len(biases) == MAX_DEPTH
     assert weights[0].shape == (state.width, state.width)
 
@@ -110,7 +110,7 @@ def test_rescaling_matches_a_fresh_simulation(model, activation, multiplier):
     assert view.rescaled == (multiplier != 1.0)
     x, weights, _ = model.network(state)
     fresh = propagate(x, weights, activation=state.get_activation())
-    np.testing.assert_allclose(view.std_z**2, fresh.var_z, rtol=1e-12)
+    np.testing.assert_allclose(view.rms_z**2, fresh.mean_sq_z, rtol=1e-12)
     backward = propagate(
         x[:BACKWARD_SAMPLES],
         weights,
@@ -125,7 +125,7 @@ def test_rescaling_exponent_is_h_plus_one_over_two(model):
     base = model.compute(ExplorerState(depth=40, seed=2, **SMALL))
     for m in (0.25, 4.0):
         view = model.compute(ExplorerState(depth=40, multiplier=m, seed=2, **SMALL))
-        ratio = view.std_z / base.std_z
+        ratio = view.rms_z / base.rms_z
         np.testing.assert_allclose(ratio, m ** ((np.arange(40) + 1) / 2), rtol=1e-12)
         np.testing.assert_allclose(
             view.grad_var / base.grad_var, m ** (40 - np.arange(41.0)), rtol=1e-12
@@ -150,7 +150,7 @@ def test_depth_is_a_slice_of_the_deepest_network(model):
     deep = model.compute(ExplorerState(depth=MAX_DEPTH, seed=5, **SMALL))
     for depth in (1, 17, 50):
         view = model.compute(ExplorerState(depth=depth, seed=5, **SMALL))
-        np.testing.assert_array_equal(view.std_z, deep.std_z[:depth])
+        np.testing.assert_array_equal(view.rms_z, deep.rms_z[:depth])
         assert view.hist_layers == histogram_layers(depth)
 
 
@@ -163,7 +163,7 @@ def test_theory_agrees_with_the_mean_over_networks():
             view = fresh.compute(
                 ExplorerState(depth=30, multiplier=m, activation=activation, seed=seed, width=64)
             )
-            ratios.append(view.std_z**2 / view.theory_std**2)
+            ratios.append(view.rms_z**2 / view.theory_std**2)
         ratios = np.array(ratios)
         for h in (0, 10, 29):
             est = estimate_mean(ratios[:, h])
@@ -328,7 +328,7 @@ def test_dead_network_is_stated_in_words(model):
     view = model.compute(state)
     k = view.underflow_layer
     assert view.verdict == f"vanishing: all activations are exactly 0 from layer {k}"
-    assert np.all(view.std_z[k + 1 :] == 0.0)
+    assert np.all(view.rms_z[k + 1 :] == 0.0)
     figure = ExplorerFigure()
     figure.update(view)
     y = figure.mc_line.get_ydata()
@@ -346,7 +346,7 @@ def test_overflow_is_stated_not_plotted(model, bias):
     assert view.status == "overflow"
     k = view.overflow_layer
     assert 20 < k < MAX_DEPTH
-    assert np.all(np.isnan(view.std_z[k:])) and np.all(np.isfinite(view.std_z[:k]))
+    assert np.all(np.isnan(view.rms_z[k:])) and np.all(np.isfinite(view.rms_z[:k]))
     figure = ExplorerFigure()
     figure.update(view)
     y = np.asarray(figure.mc_line.get_ydata())
@@ -364,7 +364,7 @@ def test_figure_artists_hold_the_view(model):
     figure = ExplorerFigure()
     figure.update(view)
     np.testing.assert_array_equal(figure.mc_line.get_xdata(), np.arange(37))
-    np.testing.assert_array_equal(figure.mc_line.get_ydata(), view.std_z)
+    np.testing.assert_array_equal(figure.mc_line.get_ydata(), view.rms_z)
     np.testing.assert_array_equal(figure.theory_line.get_ydata(), view.theory_std)
     np.testing.assert_array_equal(figure.grad_line.get_ydata(), view.grad_var)
     np.testing.assert_array_equal(figure.grad_theory_line.get_ydata(), view.grad_theory)
@@ -373,7 +373,7 @@ def test_figure_artists_hold_the_view(model):
         assert figure.ax_hists[i].get_title().startswith(f"layer {view.hist_layers[i]}:")
     assert figure.title.get_text() == view.verdict
     lo, hi = figure.ax_forward.get_ylim()
-    assert lo <= np.nanmin(view.std_z) and hi >= np.nanmax(view.std_z)
+    assert lo <= np.nanmin(view.rms_z) and hi >= np.nanmax(view.rms_z)
 
 
 def test_histogram_density_integrates_to_the_non_zero_share(model):

@@ -38,7 +38,7 @@ def test_shifted_normal_against_closed_form(rng: np.random.Generator) -> None:
 
 def test_layer_statistics_from_a_run() -> None:
     run = simulate_forward(3, 16, batch=4, seed=0)
-    assert np.allclose(layer_statistic(run, "std_z") ** 2, run.var_z)
+    assert np.allclose(layer_statistic(run, "rms_z") ** 2, run.mean_sq_z)
     std_x = layer_statistic(run, "std_x")
     assert np.allclose(std_x**2, run.second_moment_x - run.mean_x**2)
     with pytest.raises(ValueError, match="name"):
@@ -63,10 +63,10 @@ def test_multiplier_and_break_layer() -> None:
 def test_std_z_stays_finite_where_the_variance_overflows() -> None:
     # x1e6 variance per layer: |z| ~ 1e3^h passes 1e154 (z^2 overflows) near layer 51
     run = simulate_forward(80, 16, multiplier=1e6, batch=4, seed=0)
-    std_z = layer_statistic(run, "std_z")
+    rms_z = layer_statistic(run, "rms_z")
     finite_z = run.overflow_layer if run.overflow_layer is not None else run.depth
-    assert np.isinf(run.var_z[finite_z - 1])
-    assert np.all(np.isfinite(std_z[:finite_z]))
+    assert np.isinf(run.mean_sq_z[finite_z - 1])
+    assert np.all(np.isfinite(rms_z[:finite_z]))
 
 
 def test_predicted_break_matches_a_simulation() -> None:

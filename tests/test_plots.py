@@ -53,11 +53,11 @@ def test_layer_statistic_uses_log_scale_for_decades() -> None:
         "small": simulate_forward(20, 32, multiplier=0.1, seed=0),
         "right": simulate_forward(20, 32, seed=0),
     }
-    ax = plot_layer_statistic(runs, "std_z")
+    ax = plot_layer_statistic(runs, "rms_z")
     assert ax.get_yscale() == "log"
-    assert ax.get_xlabel() == "layer h" and "std(z)" in ax.get_ylabel()
+    assert ax.get_xlabel() == "layer h" and "rms(z)" in ax.get_ylabel()
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["small", "right"]
-    assert np.allclose(ax.get_lines()[1].get_ydata(), np.sqrt(runs["right"].var_z))
+    assert np.allclose(ax.get_lines()[1].get_ydata(), np.sqrt(runs["right"].mean_sq_z))
     _render(ax)
 
 

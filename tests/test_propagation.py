@@ -24,7 +24,7 @@ FLOAT_MAX = np.finfo(float).max
 
 
 def ratios_to_theory(n_networks: int, depth: int, width: int, **kwargs) -> np.ndarray:
-    """``var_z[h] / predicted[h]`` for each network (rows) and layer (columns).
+    """``mean_sq_z[h] / predicted[h]`` for each network (rows) and layer (columns).
 
     The prediction uses each network's own input second moment, so the ratio
     has expectation exactly 1 under the theory's assumptions.
@@ -40,7 +40,7 @@ def ratios_to_theory(n_networks: int, depth: int, width: int, **kwargs) -> np.nd
             slope=kwargs.get("slope", 0.01),
             input_second_moment=r.input_second_moment,
         )
-        rows.append(r.var_z / q)
+        rows.append(r.mean_sq_z / q)
     return np.array(rows)
 
 
@@ -72,7 +72,7 @@ def test_one_layer_step_is_exact_in_expectation():
     steps = []
     for seed in range(100):
         r = kl.simulate_forward(32, 128, batch=32, seed=seed, activation="tanh", init="xavier")
-        steps.append(r.var_z[1:] / (r.sigma_w2[1:] * r.second_moment_x[:-1]))
+        steps.append(r.mean_sq_z[1:] / (r.sigma_w2[1:] * r.second_moment_x[:-1]))
     # each ratio is an average over 128 x 32 terms, so pool them: 3100 values
     est = estimate_mean(np.ravel(steps))
     assert est.agrees_with(1.0, K_SE), est
@@ -101,9 +101,9 @@ def test_statistics_are_consistent_with_their_definitions():
     z0 = x @ weights[0].T
     x1 = np.maximum(z0, 0)
     z1 = x1 @ weights[1].T
-    assert r.var_z[0] == pytest.approx(np.mean(z0**2))
-    assert r.var_z[1] == pytest.approx(np.mean(z1**2))
-    assert r.std_z[1] == pytest.approx(np.sqrt(np.mean(z1**2)))
+    assert r.mean_sq_z[0] == pytest.approx(np.mean(z0**2))
+    assert r.mean_sq_z[1] == pytest.approx(np.mean(z1**2))
+    assert r.rms_z[1] == pytest.approx(np.sqrt(np.mean(z1**2)))
     assert r.mean_x[0] == pytest.approx(x1.mean())
     assert r.second_moment_x[0] == pytest.approx(np.mean(x1**2))
     assert r.zero_fraction[1] == pytest.approx(np.mean(z1 <= 0))
@@ -116,8 +116,8 @@ def test_seed_reproduces_and_differs():
     a = kl.simulate_forward(5, 16, seed=3)
     b = kl.simulate_forward(5, 16, seed=3)
     c = kl.simulate_forward(5, 16, seed=4)
-    assert np.array_equal(a.var_z, b.var_z)
-    assert not np.array_equal(a.var_z, c.var_z)
+    assert np.array_equal(a.mean_sq_z, b.mean_sq_z)
+    assert not np.array_equal(a.mean_sq_z, c.mean_sq_z)
 
 
 def test_relu_zero_fraction_is_one_half():
@@ -144,10 +144,10 @@ def test_overflow_is_reported_at_the_layer_theory_predicts():
     # float64 overflows once |z| passes 1.8e308; the largest of 2,048 normals is a few std,
     # and each layer multiplies the std by 1000, so the layer is fixed to within one
     assert log_std[h] > math.log10(FLOAT_MAX / 100) and log_std[h - 1] < math.log10(FLOAT_MAX)
-    assert np.all(np.isnan(r.var_z[h:])) and np.all(np.isnan(r.std_z[h:]))
+    assert np.all(np.isnan(r.mean_sq_z[h:])) and np.all(np.isnan(r.rms_z[h:]))
     # the std stays finite up to the overflow; the variance (its square) gives out earlier
-    assert np.all(np.isfinite(r.std_z[:h])) and np.isinf(r.var_z[h - 1])
-    np.testing.assert_allclose(r.std_z[:40], np.sqrt(r.var_z[:40]), rtol=1e-12)
+    assert np.all(np.isfinite(r.rms_z[:h])) and np.isinf(r.mean_sq_z[h - 1])
+    np.testing.assert_allclose(r.rms_z[:40], np.sqrt(r.mean_sq_z[:40]), rtol=1e-12)
     assert np.all(np.isnan(r.grad_var))
 
 
@@ -157,7 +157,7 @@ def test_underflow_is_reported_and_later_layers_are_zero():
     h = r.underflow_layer
     std = np.sqrt(kl.predicted_variances(120, sigma_w2=r.sigma_w2))
     assert std[h] < 1e-300  # the smallest positive float64 is 4.9e-324
-    assert np.all(r.var_z[h + 1 :] == 0) and np.all(r.zero_fraction[h:] == 1)
+    assert np.all(r.mean_sq_z[h + 1 :] == 0) and np.all(r.zero_fraction[h:] == 1)
 
 
 def test_zero_weights_underflow_at_once():

@@ -27,10 +27,10 @@ def _reference(state: ExplorerState):
 def _check_against_simulator(app: ExplorerApp) -> None:
     state = app.state()
     ref = _reference(state)
-    np.testing.assert_allclose(app.view.std_z**2, ref.var_z[: state.depth], rtol=RTOL)
+    np.testing.assert_allclose(app.view.rms_z**2, ref.mean_sq_z[: state.depth], rtol=RTOL)
     plotted = np.asarray(app.figure.mc_line.get_ydata())
-    alive = ref.var_z[: state.depth] > 0  # a log axis cannot show 0: those points are nan
-    np.testing.assert_allclose(plotted[alive] ** 2, ref.var_z[: state.depth][alive], rtol=RTOL)
+    alive = ref.mean_sq_z[: state.depth] > 0  # a log axis cannot show 0: those points are nan
+    np.testing.assert_allclose(plotted[alive] ** 2, ref.mean_sq_z[: state.depth][alive], rtol=RTOL)
     assert np.all(np.isnan(plotted[~alive]))
     assert app.figure.title.get_text() == app.view.verdict
     assert app.view.verdict in app.verdict.value

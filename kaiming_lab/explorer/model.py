@@ -276,7 +276,7 @@ def _sci(value: float) -> str:
 
 
 def verdict(
-    std_z: np.ndarray,
+    rms_z: np.ndarray,
     *,
     width: int,
     theory_std: np.ndarray | None = None,
@@ -292,10 +292,10 @@ def verdict(
     (``"stable: within 5% over 50 layers"``). Overflow (values beyond
     float64's ~1.8e308) and all-zero activations are reported by layer.
     """
-    std_z = np.asarray(std_z, dtype=float)
-    depth = std_z.size
+    rms_z = np.asarray(rms_z, dtype=float)
+    depth = rms_z.size
     if depth == 0:
-        raise ValueError("std_z must hold at least one layer")
+        raise ValueError("rms_z must hold at least one layer")
     if overflow_layer is not None:
         return "overflow", (
             f"overflow: z^2 exceeds float64's range (~1.8e308) from layer {overflow_layer}; "
@@ -303,12 +303,12 @@ def verdict(
         )
     if underflow_layer is not None:
         return "vanishing", f"vanishing: all activations are exactly 0 from layer {underflow_layer}"
-    first, last = float(std_z[0]), float(std_z[-1])
+    first, last = float(rms_z[0]), float(rms_z[-1])
     if depth == 1:
         return "stable", f"stable: a single layer, std(z) = {_sci(first)}"
     with np.errstate(all="ignore"):
         ratio = last / first
-        deviation = float(np.max(np.abs(std_z / first - 1.0)))
+        deviation = float(np.max(np.abs(rms_z / first - 1.0)))
     theory = ""
     if theory_std is not None and theory_std.size == depth:
         with np.errstate(all="ignore"):
@@ -377,7 +377,7 @@ class _Run:
         self.input_second_moment = float(np.mean(x * x))
         self.x = x
         self.done = 0
-        self.var_z = np.full(MAX_DEPTH, np.nan)
+        self.mean_sq_z = np.full(MAX_DEPTH, np.nan)
         self.hist = np.zeros((MAX_DEPTH, HIST_BINS), dtype=np.int64)
         self.rms = np.full(MAX_DEPTH, np.nan)
         self.zeros = np.full(MAX_DEPTH, np.nan)
@@ -409,14 +409,14 @@ class _Run:
                     self.overflow_layer = h
                     break
                 self.x = act.forward(z)
-                self.var_z[h] = np.mean(z * z)
+                self.mean_sq_z[h] = np.mean(z * z)
                 self.hist[h], self.rms[h], self.zeros[h] = activation_histogram(self.x)
                 self._derivs.append(act.derivative(z[:nb]))
                 self.done = h + 1
                 if self.underflow_layer is None and not np.any(self.x):
                     self.underflow_layer = h
                     if self.biases is None:  # every later z is exactly 0
-                        self.var_z[h + 1 :] = 0.0
+                        self.mean_sq_z[h + 1 :] = 0.0
                         self.rms[h + 1 :] = 0.0
                         self.zeros[h + 1 :] = 1.0
                         self.done = MAX_DEPTH
@@ -455,7 +455,7 @@ class _Run:
 class ExplorerView:
     """Everything the explorer shows for one :class:`ExplorerState`.
 
-    Per layer ``h = 0 .. depth - 1``: ``std_z`` (Monte Carlo, ``sqrt(mean z^2)``;
+    Per layer ``h = 0 .. depth - 1``: ``rms_z`` (Monte Carlo, ``sqrt(mean z^2)``;
     0 after all activations died, ``nan`` after overflow) and ``theory_std``
     (:func:`~kaiming_lab.theory.predicted_variances`). Per ``h = 0 .. depth``:
     ``grad_var`` (second moment of ``dL/dx^(h)`` over :data:`BACKWARD_SAMPLES`
@@ -465,7 +465,7 @@ class ExplorerView:
     """
 
     state: ExplorerState
-    std_z: np.ndarray
+    rms_z: np.ndarray
     theory_std: np.ndarray
     grad_var: np.ndarray
     grad_theory: np.ndarray
@@ -489,7 +489,7 @@ class ExplorerView:
     def growth(self) -> float:
         """``std(z)`` of the last layer over layer 0's (Monte Carlo)."""
         with np.errstate(all="ignore"):
-            return float(self.std_z[-1] / self.std_z[0])
+            return float(self.rms_z[-1] / self.rms_z[0])
 
 
 class ExplorerModel:
@@ -578,17 +578,17 @@ class ExplorerModel:
         scale = state.multiplier if self.rescalable(state) else 1.0
         overflow = run.overflow_layer
         with np.errstate(all="ignore"):
-            var_z = run.var_z[:depth] * scale ** (layers + 1.0)
+            mean_sq_z = run.mean_sq_z[:depth] * scale ** (layers + 1.0)
             # z^2 beyond float64 (mean(z^2) is inf, or would be after a rescaling)
-            bad = ~(var_z <= _FLOAT_MAX / 4)
+            bad = ~(mean_sq_z <= _FLOAT_MAX / 4)
             if np.any(bad):
                 first = int(np.argmax(bad))
                 overflow = first if overflow is None else min(overflow, first)
             if overflow is not None and overflow < depth:
-                var_z[overflow:] = np.nan
+                mean_sq_z[overflow:] = np.nan
             else:
                 overflow = None
-            std_z = np.sqrt(var_z)
+            rms_z = np.sqrt(mean_sq_z)
             grad = run.gradient(depth, state.seed) * scale ** (depth - np.arange(depth + 1.0))
             grad[~np.isfinite(grad)] = np.nan
         underflow = run.underflow_layer
@@ -625,7 +625,7 @@ class ExplorerModel:
             density[dead] = 0.0
             rms[dead] = np.nan
         status, text = verdict(
-            std_z,
+            rms_z,
             width=state.width,
             theory_std=theory_std,
             overflow_layer=overflow,
@@ -633,7 +633,7 @@ class ExplorerModel:
         )
         return ExplorerView(
             state=state,
-            std_z=std_z,
+            rms_z=rms_z,
             theory_std=theory_std,
             grad_var=grad,
             grad_theory=grad_theory,
@@ -807,7 +807,7 @@ class ExplorerFigure:
         self.title.set_text(view.verdict)
         self.title.set_color(_COLORS.get(view.status, "k"))
 
-        std, theory = _positive(view.std_z), _positive(view.theory_std)
+        std, theory = _positive(view.rms_z), _positive(view.theory_std)
         self.mc_line.set_data(view.layers, std)
         self.theory_line.set_data(view.layers, theory)
         # the depth axis snaps to a few lengths, each with its own saved background

@@ -47,7 +47,7 @@ def _positive(values: np.ndarray) -> np.ndarray:
 
 def plot_layer_statistic(
     results: Mapping[str, PropagationResult],
-    name: str = "std_z",
+    name: str = "rms_z",
     *,
     ax: Axes | None = None,
     log: bool | None = None,
@@ -105,9 +105,9 @@ def plot_ensemble(
     theory: bool = True,
     log: bool = True,
 ) -> Axes:
-    """``var_z`` per layer: a few single networks, the mean ± 2 SE over all, and the theory."""
+    """``mean_sq_z`` per layer: a few single networks, the mean ± 2 SE over all, and the theory."""
     ax = _axes(ax)
-    values = ensemble.values("var_z")
+    values = ensemble.values("mean_sq_z")
     layers = np.arange(ensemble.depth)
     for k in range(min(n_single, ensemble.n_networks)):
         ax.plot(
@@ -117,7 +117,7 @@ def plot_ensemble(
             linewidth=0.8,
             label="single networks" if k == 0 else None,
         )
-    mean, se = ensemble.means_and_ses("var_z")
+    mean, se = ensemble.means_and_ses("mean_sq_z")
     ax.errorbar(
         layers, mean, yerr=2 * se, fmt="o", markersize=3, capsize=2, label=f"{label} ± 2 SE"
     )
@@ -134,14 +134,14 @@ def plot_ensemble(
 
 
 def plot_log_drift(ensemble: NetworkEnsemble, *, ax: Axes | None = None) -> Axes:
-    """Variance across networks of ``log(var_z[h] / var_z[0])`` (± 2 SE) against ``5 h / n``."""
+    """Variance across networks of ``log(mean_sq_z[h] / mean_sq_z[0])`` (± 2 SE) vs ``5 h / n``."""
     ax = _axes(ax)
     drift = ensemble.log_drift()
     layers = np.arange(ensemble.depth)
     plot_estimates(layers, drift, ax=ax, label="measured ± 2 SE")
     ax.plot(layers, log_drift_prediction(ensemble.width, layers), "k--", label="5 h / n")
     ax.set_xlabel("layer h")
-    ax.set_ylabel("Var(log(var_z[h] / var_z[0])) across networks")
+    ax.set_ylabel("Var(log(mean_sq_z[h] / mean_sq_z[0])) across networks")
     ax.legend()
     return ax
 
