@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from kaiming_lab import Estimate, simulate_forward
+from kaiming_lab import Estimate, simulate_forward, style
 from kaiming_lab.diagnostics import layer_multiplier
 from kaiming_lab.ensembles import simulate_networks
 from kaiming_lab.lessons.plots import (
@@ -58,6 +58,10 @@ def test_layer_statistic_uses_log_scale_for_decades() -> None:
     assert ax.get_xlabel() == "layer h" and "rms(z)" in ax.get_ylabel()
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["small", "right"]
     assert np.allclose(ax.get_lines()[1].get_ydata(), np.sqrt(runs["right"].mean_sq_z))
+    # round powers of ten, a reference line at 1, the legend to the right of the data
+    assert isinstance(ax.yaxis.get_major_locator(), style.RoundDecadeLocator)
+    assert [ln.get_ydata()[0] for ln in ax.get_lines() if len(set(ln.get_ydata())) == 1] == [1.0]
+    assert ax.get_legend().get_bbox_to_anchor().x0 > ax.get_window_extent().x1 - 1
     _render(ax)
 
 
@@ -76,7 +80,9 @@ def test_extreme_runs_draw_without_warnings() -> None:
     assert runs["small"].underflow_layer is not None and runs["large"].overflow_layer is not None
     ax = plot_layer_statistic(runs, "max_abs_z")
     assert ax.get_ylabel().startswith("log10")
-    assert len([ln for ln in ax.get_lines() if ln.get_linestyle() == ":"]) == 2
+    vertical = [ln for ln in ax.get_lines() if len(set(ln.get_xdata())) == 1]
+    assert len(vertical) == 2 and all(ln.get_linestyle() == ":" for ln in vertical)
+    assert [ln.get_ydata()[0] for ln in ax.get_lines() if len(set(ln.get_ydata())) == 1] == [0.0]
     _render(ax)
 
 

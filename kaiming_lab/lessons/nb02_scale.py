@@ -1,18 +1,26 @@
 """Scaffolding for ``notebooks/02_why_scale_matters.ipynb``: its exercise checks.
 
 Each ``check_*(answer)`` returns a :class:`~kaiming_lab.lessons.checks.CheckResult`.
+:func:`check_rms_per_layer` takes the student's *function* and runs it on a
+fresh generator.
 """
 
 from __future__ import annotations
 
 import math
 import numbers
+from collections.abc import Callable
 
 import numpy as np
 
 from .checks import UNANSWERED, CheckResult, check_number
 
-__all__ = ["check_float32_overflow_layer", "check_layer_multiplier"]
+#: What a function exercise reports while its stub is untouched (not an error).
+NOT_WRITTEN = CheckResult(
+    False, False, "Not answered yet: write the body of the function and run the cell again."
+)
+
+__all__ = ["check_float32_overflow_layer", "check_layer_multiplier", "check_rms_per_layer"]
 
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
 
@@ -54,4 +62,108 @@ def check_float32_overflow_layer(answer: object) -> CheckResult:
         True,
         f"Not yet: {direction}. Hint: after h layers the std is 10^h; compare with "
         "numpy.finfo(numpy.float32).max.",
+    )
+
+
+#: Settings :func:`check_rms_per_layer` calls the student's function with:
+#: ``m = d s^2 / 2 = 2.25``, so every slip below changes the slope or the start.
+_RMS_DEPTH, _RMS_WIDTH, _RMS_STD = 20, 200, 0.15
+#: Tolerances in decades for the fitted start (layer 0) and slope per layer.
+#: Over 200 seeds a correct function gives standard deviations of 0.0044 and
+#: 0.0068 (one network's wander, batch 64), so these are 7 and 6 of them; the
+#: closest slip (rms of x instead of z) sits 0.15 decades off at the start.
+_START_TOL, _SLOPE_TOL = 0.03, 0.04
+
+
+def _rms_slips(m: float, wrong_spreads: tuple[float, ...]) -> list[tuple[float, float, str]]:
+    """``(log10 rms at layer 0, slope per layer, message)`` of each recognised slip."""
+
+    def half(value: float) -> float:
+        return 0.5 * math.log10(value)
+
+    return [
+        (
+            half(2 * m),
+            half(2 * m),
+            "Not yet: the signal grows too fast. Did you apply the ReLU, x = max(z, 0), "
+            "before the next layer? Without it a layer keeps all of E[z²], not half.",
+        ),
+        (
+            2 * half(2 * m),
+            2 * half(m),
+            "Not yet: you return the mean square of z (a variance-like number). "
+            "The task asks for its square root, the root mean square.",
+        ),
+        (
+            half(m),
+            half(m),
+            "Not yet: the values are a factor of about 1.4 too small at every layer. "
+            "Record the rms of the pre-activation z = x @ W.T, not of x = max(z, 0).",
+        ),
+    ] + [
+        (
+            half(2 * m_wrong),
+            half(m_wrong),
+            "Not yet: the weights have the wrong spread. weight_std is a standard deviation: "
+            "pass it as the scale of rng.normal (or multiply standard normals by it), "
+            "without squaring it or taking its square root.",
+        )
+        for m_wrong in wrong_spreads
+    ]
+
+
+def check_rms_per_layer(rms_per_layer: Callable[..., object], *, seed: int = 2026) -> CheckResult:
+    """Exercise (notebook 02): the student's ``rms_per_layer(depth, width, weight_std, rng)``.
+
+    It should push 64 inputs ``x ~ N(0, I)`` through ``depth`` bias-free ReLU
+    layers with weights ``N(0, weight_std^2)`` and return ``sqrt(mean(z^2))``
+    for every layer's ``z``. The check runs it on fresh settings (depth 20,
+    width 200, std 0.15, so ``m = 2.25``) and compares ``log10`` of the result
+    with the theory ``sqrt(2 m) m^(h/2)`` through its start and its slope;
+    draw order and batch layout are the student's choice. A square layer of
+    i.i.d. weights has the same distribution as its transpose, so ``x @ W``
+    passes too. ``seed`` makes the generator handed to the function.
+    """
+    rng = np.random.default_rng(seed)
+    try:
+        result = rms_per_layer(_RMS_DEPTH, _RMS_WIDTH, _RMS_STD, rng)
+    except NotImplementedError:
+        return NOT_WRITTEN
+    except Exception as err:  # the student's code: report, do not crash the notebook
+        return CheckResult(
+            False, True, f"Your function raised {type(err).__name__}: {err}. Fix it and rerun."
+        )
+    if result is None:
+        return NOT_WRITTEN
+    try:
+        values = np.asarray(result, dtype=float).reshape(-1)
+    except (TypeError, ValueError):
+        return CheckResult(False, True, "Return the per-layer values as a list or numpy array.")
+    if values.size != _RMS_DEPTH:
+        return CheckResult(
+            False,
+            True,
+            "Return one number per layer: as many values as depth "
+            f"(called with depth={_RMS_DEPTH}, got {values.size}).",
+        )
+    if not np.all(np.isfinite(values)) or np.any(values <= 0):
+        return CheckResult(False, True, "Every rms should be a positive, finite number.")
+    logs = np.log10(values)
+    start = float(logs[0])
+    slope = float((logs[-1] - logs[0]) / (_RMS_DEPTH - 1))
+    m = _RMS_WIDTH * _RMS_STD**2 / 2.0
+    if (
+        abs(start - 0.5 * math.log10(2 * m)) <= _START_TOL
+        and abs(slope - 0.5 * math.log10(m)) <= _SLOPE_TOL
+    ):
+        return CheckResult(True, True, "Correct.")
+    wrong_spreads = (_RMS_WIDTH * _RMS_STD**4 / 2.0, _RMS_WIDTH * _RMS_STD / 2.0)
+    for start_k, slope_k, message in _rms_slips(m, wrong_spreads):
+        if abs(start - start_k) <= _START_TOL and abs(slope - slope_k) <= _SLOPE_TOL:
+            return CheckResult(False, True, message)
+    return CheckResult(
+        False,
+        True,
+        "Not yet. Hint: per layer draw W of shape (width, width) with std weight_std, "
+        "compute z = x @ W.T, record np.sqrt(np.mean(z**2)), then set x = max(z, 0).",
     )

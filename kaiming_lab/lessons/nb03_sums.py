@@ -21,6 +21,7 @@ Exact values (derived by conditioning on ``v = (2/d_0) ||x^(0)||^2``: given
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,19 +29,25 @@ from scipy import special
 
 from .._validation import as_generator, check_float, check_int
 from ..montecarlo import Estimate, estimate_mean
-from .checks import CheckResult, check_number
+from .checks import CheckResult, check_number, close
 
 __all__ = [
     "FirstLayerMoments",
     "SumDraws",
     "check_product_variance",
     "check_sum_variance",
+    "check_var_of_sum",
     "draw_sums",
     "exact_sum_variance",
     "first_layer_moments",
     "pair_estimate",
     "product_variance",
 ]
+
+#: What the function exercise reports while its stub is untouched (not an error).
+NOT_WRITTEN = CheckResult(
+    False, False, "Not answered yet: write the body of the function and run the cell again."
+)
 
 #: Largest number of first-layer weights ``W^(0)`` held in memory at once by :func:`draw_sums`.
 _MAX_BLOCK_WEIGHTS = 2**23
@@ -227,4 +234,87 @@ def check_product_variance(answer: object) -> CheckResult:
             (vw * vx + mw**2 * vx, "Here E[X] is not 0, so the Var(W) E[X]² term stays."),
         ],
         hint="Write Var(WX) = E[W²]E[X²] - (E[W]E[X])² and expand each second moment.",
+    )
+
+
+def check_var_of_sum(var_of_sum: Callable[..., object], *, seed: int = 543) -> CheckResult:
+    """Exercise (notebook 03): the student's ``var_of_sum(x, var_w)``.
+
+    ``x`` holds ``n`` draws of a layer's inputs as rows (shape ``(n, d)``);
+    the weights are zero-mean with variance ``var_w``. The function should
+    return ``d * var_w * E[x_j^2]``, with ``E[x_j^2]`` the mean of ``x**2``
+    over draws and units. The check calls it on fresh ReLU outputs with a
+    clearly positive mean (so ``Var(x)`` and ``E[x^2]`` differ) and recognises
+    ``Var(x)`` for ``E[x^2]``, a missing factor ``d``, the number of draws for
+    ``d``, a standard deviation returned, and ``var_w`` treated as a std.
+    ``seed`` makes the fresh inputs.
+    """
+    rng = np.random.default_rng(seed)
+    n, d, var_w = 300, 24, 0.05
+    x = np.maximum(rng.normal(0.5, 1.0, size=(n, d)), 0.0)
+    try:
+        result = var_of_sum(x.copy(), var_w)
+    except NotImplementedError:
+        return NOT_WRITTEN
+    except Exception as err:  # the student's code: report, do not crash the notebook
+        return CheckResult(
+            False, True, f"Your function raised {type(err).__name__}: {err}. Fix it and rerun."
+        )
+    if result is None:
+        return NOT_WRITTEN
+    if np.ndim(result) != 0:
+        return CheckResult(
+            False,
+            True,
+            "Return a single number: average x**2 over the draws and the units together "
+            "(np.mean(x**2)), not one value per unit or per draw.",
+        )
+    try:
+        value = float(result)
+    except (TypeError, ValueError):
+        return CheckResult(False, True, "Return a single float.")
+    m2 = float(np.mean(x**2))
+    exact = d * var_w * m2
+    if close(value, exact, 1e-9):
+        return CheckResult(True, True, "Correct.")
+    mistakes = [
+        (
+            [d * var_w * np.var(x), d * var_w * np.var(x, ddof=1)],
+            "Not yet: you used Var(x). With zero-mean weights the formula needs E[x²] = "
+            "Var(x) + E[x]², and ReLU outputs have a positive mean.",
+        ),
+        (
+            [var_w * m2],
+            "Not yet: that is the variance of one term W_j x_j; z sums d of them "
+            "(d = the number of columns of x).",
+        ),
+        (
+            [n * var_w * m2],
+            "Not yet: d is the number of terms in the sum, x.shape[1], not the number "
+            "of draws x.shape[0].",
+        ),
+        (
+            [math.sqrt(exact)],
+            "Not yet: that is a standard deviation; the task asks for the variance of z.",
+        ),
+        (
+            [d * math.sqrt(var_w) * m2, d * var_w**2 * m2],
+            "Not yet: var_w already is the variance of W; use it as it is "
+            "(do not square it or take its square root).",
+        ),
+        (
+            [d * var_w * float(np.mean(x)) ** 2],
+            "Not yet: you used E[x]², the squared mean. The formula needs the mean of the "
+            "squares, E[x²].",
+        ),
+    ]
+    for candidates, message in mistakes:
+        if any(close(value, float(c), 1e-6) for c in candidates):
+            return CheckResult(False, True, message)
+    direction = "too large" if value > exact else "too small"
+    return CheckResult(
+        False,
+        True,
+        f"Not yet: your value is {direction}. Hint: Var(z) = d · Var(W) · E[x_j²]; "
+        "estimate E[x_j²] as the mean of x**2.",
     )

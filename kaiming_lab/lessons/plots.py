@@ -14,6 +14,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.axes import Axes
 
+from .. import style
 from ..diagnostics import STATISTICS, layer_statistic
 from ..ensembles import NetworkEnsemble, log_drift_prediction
 from ..montecarlo import Estimate
@@ -55,11 +56,14 @@ def plot_layer_statistic(
     """One curve per setting: a per-layer statistic against the layer index ``h``.
 
     ``name`` is one of :data:`kaiming_lab.diagnostics.STATISTICS`. ``log=None``
-    picks a log scale when the positive values span more than two decades;
-    values beyond ``10^(+-250)`` are drawn as ``log10`` on a linear axis
-    (matplotlib's log axis fails near the float64 limits). Zeros and
-    non-finite values leave gaps.
-    Layers where a run overflowed or underflowed are marked with a dotted line.
+    picks a log scale when the positive values span more than two decades; a
+    log axis gets ticks at round powers of ten (:func:`kaiming_lab.style.log_axis`)
+    and a dotted reference line at 1. Values beyond ``10^(+-250)`` are drawn as
+    ``log10`` on a linear axis, with the reference line at 0 (matplotlib's log
+    axis fails near the float64 limits). Zeros and non-finite values leave gaps.
+    Layers where a run overflowed or underflowed are marked with a dotted line
+    in the run's colour. With more than one curve the legend sits to the right
+    of the data.
     """
     ax = _axes(ax)
     curves = {label: layer_statistic(r, name) for label, r in results.items()}
@@ -82,17 +86,24 @@ def plot_layer_statistic(
         broke = result.overflow_layer if result.overflow_layer is not None else None
         broke = result.underflow_layer if broke is None else broke
         if broke is not None:
-            ax.axvline(broke, color=line.get_color(), linestyle=":", label=f"{label}: breaks")
+            ax.axvline(
+                broke,
+                color=line.get_color(),
+                linestyle=":",
+                linewidth=1.5,
+                label=f"{label}: breaks",
+            )
     ylabel = STATISTICS[name]
     if as_exponent:
         ylabel = f"log10 of {ylabel}"
+        style.reference_line(ax, 0.0)
     elif log:
-        ax.set_yscale("log")
-        ylabel += " (log scale)"
+        style.log_axis(ax, "y")
+        style.reference_line(ax, 1.0)
     ax.set_xlabel("layer h")
     ax.set_ylabel(ylabel)
     if len(curves) > 1:
-        ax.legend()
+        style.legend_outside(ax)
     return ax
 
 
@@ -154,11 +165,21 @@ def plot_estimates(
     label: str | None = None,
     k: float = 2.0,
 ) -> Axes:
-    """Monte Carlo estimates as points with ``± k SE`` error bars."""
+    """Monte Carlo estimates as points with ``± k SE`` error bars (drawn above any lines)."""
     ax = _axes(ax)
     values = [e.value for e in estimates]
     errors = [k * e.se for e in estimates]
-    ax.errorbar(x, values, yerr=errors, fmt="o", markersize=4, capsize=3, label=label)
+    ax.errorbar(
+        x,
+        values,
+        yerr=errors,
+        fmt="o",
+        color="0.1",
+        capsize=4,
+        elinewidth=1.6,
+        zorder=3,
+        label=label,
+    )
     ax.set_ylabel("estimate")
     return ax
 

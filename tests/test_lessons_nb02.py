@@ -1,0 +1,102 @@
+"""Notebook 02's coding exercise: ``check_rms_per_layer`` on right answers and known slips.
+
+The check calls the student's ``rms_per_layer(depth, width, weight_std, rng)``.
+A right answer must pass whatever order it draws in and for any generator
+seed; each slip must get its own hint; an untouched stub is "not answered".
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from kaiming_lab.lessons.nb02_scale import check_rms_per_layer
+
+
+def student(*, relu=True, record="z", returns="rms", spread=lambda s: s, order="x first"):
+    """A student's ``rms_per_layer``, right by default, with one slip switched on by keyword."""
+
+    def rms_per_layer(depth, width, weight_std, rng):
+        weights = None
+        if order == "weights first":
+            weights = [rng.normal(0.0, spread(weight_std), (width, width)) for _ in range(depth)]
+        x = rng.standard_normal((64, width))
+        out = []
+        for h in range(depth):
+            if weights is not None:
+                w = weights[h]
+            elif order == "scaled normals":
+                w = spread(weight_std) * rng.standard_normal((width, width))
+            else:
+                w = rng.normal(0.0, spread(weight_std), (width, width))
+            z = x @ w.T if order != "transposed" else x @ w
+            x_next = np.maximum(z, 0.0) if relu else z
+            seen = z if record == "z" else x_next
+            mean_square = np.mean(seen**2)
+            out.append(mean_square if returns == "mean square" else np.sqrt(mean_square))
+            x = x_next
+        return np.array(out)
+
+    return rms_per_layer
+
+
+@pytest.mark.parametrize("order", ["x first", "weights first", "scaled normals", "transposed"])
+@pytest.mark.parametrize("seed", range(0, 40, 4))
+def test_right_answers_pass_in_any_draw_order(order: str, seed: int) -> None:
+    result = check_rms_per_layer(student(order=order), seed=seed)
+    assert result.correct and result.answered and result.message == "Correct."
+
+
+def test_a_list_is_accepted() -> None:
+    right = student()
+    assert check_rms_per_layer(lambda *args: list(right(*args)))
+
+
+SLIPS = [
+    ({"relu": False}, "ReLU"),
+    ({"returns": "mean square"}, "square root"),
+    ({"record": "x"}, "pre-activation"),
+    ({"spread": lambda s: s**2}, "standard deviation"),
+    ({"spread": np.sqrt}, "standard deviation"),
+]
+
+
+@pytest.mark.parametrize(("slip", "words"), SLIPS)
+@pytest.mark.parametrize("seed", range(0, 20, 4))
+def test_each_slip_gets_its_hint(slip: dict, words: str, seed: int) -> None:
+    result = check_rms_per_layer(student(**slip), seed=seed)
+    assert not result and result.answered
+    assert result.message.startswith("Not yet") and words in result.message
+
+
+def test_untouched_stub_is_not_answered_and_not_an_error() -> None:
+    def stub(depth, width, weight_std, rng):
+        raise NotImplementedError
+
+    for fn in (stub, lambda *args: None):
+        result = check_rms_per_layer(fn)
+        assert not result and not result.answered and "Not answered yet" in repr(result)
+
+
+def test_broken_functions_are_reported_not_raised() -> None:
+    def crashes(depth, width, weight_std, rng):
+        return np.ones(3) @ np.ones(4)
+
+    result = check_rms_per_layer(crashes)
+    assert not result and result.answered and "ValueError" in result.message
+    short = check_rms_per_layer(lambda *args: np.ones(5))
+    assert not short and "one number per layer" in short.message
+    negative = check_rms_per_layer(lambda depth, *args: -np.ones(depth))
+    assert not negative and "positive" in negative.message
+    other = check_rms_per_layer(lambda depth, *args: np.ones(depth))
+    assert not other and other.message.startswith("Not yet")
+
+
+def test_messages_never_give_the_numbers_away() -> None:
+    # the check's settings: width 200, std 0.15, m = 2.25; the right values start at sqrt(2 m)
+    m = 200 * 0.15**2 / 2
+    answers = [f"{np.sqrt(2 * m):.3g}", f"{np.sqrt(m):.3g}", f"{m:.3g}"]
+    fns = [student(**slip) for slip, _ in SLIPS] + [lambda depth, *args: np.ones(depth)]
+    for fn in fns:
+        message = check_rms_per_layer(fn).message
+        assert not any(a in message for a in answers), message
