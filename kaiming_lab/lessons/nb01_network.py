@@ -152,6 +152,10 @@ class _Slip:
 
 
 _NOT_ANSWERED = (NotImplementedError,)
+#: What an untouched stub (``return None`` or ``raise NotImplementedError``) gets.
+_UNWRITTEN = CheckResult(
+    False, False, "Not answered yet: write the body of the function, then run the cell again."
+)
 
 
 class _Unanswered(Exception):
@@ -207,14 +211,14 @@ def _check_initializer(
 ) -> CheckResult:
     """Call ``func(shape, rng)`` on :data:`CHECK_SHAPES`, compare its variance with ``target``."""
     if func is None:
-        return UNANSWERED
+        return _UNWRITTEN
     if not callable(func):
         return CheckResult(False, True, "Pass your function itself, without calling it.")
     try:
         draws = [_call(func, shape, seed) for seed, shape in enumerate(CHECK_SHAPES, start=11)]
         again = _call(func, CHECK_SHAPES[0], 11)
     except _Unanswered:
-        return UNANSWERED
+        return _UNWRITTEN
     except _Problem as problem:
         return CheckResult(False, True, problem.message)
     if not np.array_equal(draws[0], again):
