@@ -24,8 +24,13 @@ from kaiming_lab.lessons import (
 )
 from kaiming_lab.lessons.nb03_sums import product_variance
 
-#: Checks that take the student's *function*; tested in tests/test_lessons_nb02.py and nb03.
-FUNCTION_CHECKS = {"check_rms_per_layer", "check_var_of_sum"}
+#: Checks that take the student's function, not a value; each has its own test file.
+FUNCTION_CHECKS = {
+    "check_he_normal",  # tests/test_lessons_nb01.py
+    "check_he_uniform",  # tests/test_lessons_nb01.py
+    "check_rms_per_layer",  # tests/test_lessons_nb02.py
+    "check_var_of_sum",  # tests/test_lessons_nb03.py
+}
 
 #: Every exercise check of notebooks 01-05 that takes a value, by name.
 CHECKS = {
