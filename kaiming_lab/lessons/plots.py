@@ -105,6 +105,7 @@ def plot_ensemble(
     label: str = "mean over networks",
     theory: bool = True,
     log: bool | None = None,
+    shift: float = 0.0,
 ) -> Axes:
     """``mean_sq_z`` per layer: a few single networks, the mean ± 2 SE over all, and the theory.
 
@@ -112,8 +113,10 @@ def plot_ensemble(
     units (and inputs); the mean over networks estimates ``Var(z^(h))`` over
     random weights, which the theory line gives. ``log=None`` uses a log
     axis (:func:`kaiming_lab.style.log_axis`) when everything drawn on ``ax``
-    so far spans more than a decade, a linear one otherwise. The legend sits
-    below the axes, off the data.
+    so far spans more than a decade, a linear one otherwise. ``shift`` moves
+    the points sideways (by a fraction of a layer) so that two ensembles drawn
+    on one ``ax`` do not hide each other's error bars. The legend sits below
+    the axes, off the data.
     """
     ax = _axes(ax)
     values = ensemble.values("mean_sq_z")
@@ -129,7 +132,13 @@ def plot_ensemble(
         )
     mean, se = ensemble.means_and_ses("mean_sq_z")
     ax.errorbar(
-        layers, mean, yerr=2 * se, fmt="o", markersize=5, capsize=3, label=f"{label} ± 2 SE"
+        layers + shift,
+        mean,
+        yerr=2 * se,
+        fmt="o",
+        markersize=5,
+        capsize=3,
+        label=f"{label} ± 2 SE",
     )
     if theory:
         shown = "theory" in ax.get_legend_handles_labels()[1]
