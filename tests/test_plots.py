@@ -86,21 +86,54 @@ def test_extreme_runs_draw_without_warnings() -> None:
     _render(ax)
 
 
+def _legend_outside_axes(ax) -> bool:
+    """True when the legend's box lies entirely outside the axes' data area."""
+    ax.figure.canvas.draw()
+    legend = ax.get_legend().get_window_extent()
+    area = ax.get_window_extent()
+    return not legend.overlaps(area)
+
+
 def test_ensemble_plot(ensemble) -> None:
     _, ax = plt.subplots()
-    assert plot_ensemble(ensemble, ax=ax, n_single=2) is ax
-    plot_ensemble(ensemble, ax=ax, n_single=0, label="again")
+    assert plot_ensemble(ensemble, ax=ax, n_single=2, log=True) is ax
+    plot_ensemble(ensemble, ax=ax, n_single=0, label="again", log=True)
     labels = ax.get_legend_handles_labels()[1]
     assert labels.count("theory") == 1 and labels.count("single networks") == 1
-    assert ax.get_yscale() == "log" and "Var" in ax.get_ylabel()
+    # the measured quantity is a mean square over units, not a variance
+    assert ax.get_yscale() == "log" and "mean of" in ax.get_ylabel()
+    assert _legend_outside_axes(ax)
+
+
+def test_ensemble_plot_picks_a_linear_axis_within_a_decade(ensemble) -> None:
+    ax = plot_ensemble(ensemble, n_single=0)
+    low, high = ax.dataLim.y0, ax.dataLim.y1
+    assert high / low < 10 and ax.get_yscale() == "linear"
+    assert plot_ensemble(ensemble, n_single=0, log=False).get_yscale() == "linear"
+
+
+def test_ensemble_plot_goes_log_beyond_a_decade(ensemble) -> None:
+    small = simulate_networks(20, depth=5, width=16, seed=1, init="xavier", multiplier=0.1)
+    ax = plot_ensemble(ensemble, n_single=0)
+    plot_ensemble(small, ax=ax, n_single=0, label="small")
+    assert ax.get_yscale() == "log"
     _render(ax)
+
+
+def test_ensemble_plot_shift_moves_the_points(ensemble) -> None:
+    ax = plot_ensemble(ensemble, n_single=0, shift=0.25)
+    (container,) = ax.containers
+    assert np.allclose(container.lines[0].get_xdata(), np.arange(5) + 0.25)
 
 
 def test_log_drift_plot(ensemble) -> None:
-    ax = plot_log_drift(ensemble)
-    assert "5 h / n" in ax.get_legend_handles_labels()[1]
+    ax = plot_log_drift(ensemble, exact_step=0.4)
+    labels = ax.get_legend_handles_labels()[1]
+    assert "5 h / n (leading order)" in labels and "exact" in labels
     assert np.allclose(ax.get_lines()[-1].get_ydata(), 5 * np.arange(5) / 16)
-    _render(ax)
+    assert np.allclose(ax.get_lines()[-2].get_ydata(), 0.4 * np.arange(5))
+    assert _legend_outside_axes(ax)
+    assert "exact" not in plot_log_drift(ensemble).get_legend_handles_labels()[1]
 
 
 def test_estimates_errorbars() -> None:
@@ -115,4 +148,4 @@ def test_relu_integrand_shades_the_positive_half() -> None:
     ax = plot_relu_integrand({"normal": stats.norm(0, 1), "laplace": stats.laplace()})
     assert len(ax.collections) == 2
     assert "z" in ax.get_xlabel() and len(ax.get_legend().get_texts()) == 2
-    _render(ax)
+    assert _legend_outside_axes(ax)

@@ -14,22 +14,25 @@ how much it misses when it does not.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import stats
 
 from .._validation import as_generator, check_int
 from ..montecarlo import Estimate, estimate_mean
 from ..theory import relu_second_moment
-from .checks import CheckResult, check_number
+from .checks import UNANSWERED, CheckResult, as_number, check_number
 
 __all__ = [
     "ReluMomentRow",
     "check_leaky_second_moment",
     "check_relu_mean",
     "check_relu_variance",
+    "check_second_moment_mc",
     "format_rows",
+    "leaky_relu",
     "relu_moment_rows",
 ]
 
@@ -77,16 +80,20 @@ def relu_moment_rows(
 
 
 def format_rows(rows: list[ReluMomentRow], digits: int = 4) -> str:
-    """A plain-text table: quadrature, ``Var/2``, their ratio, Monte Carlo ± SE, z-score."""
+    """A plain-text table: quadrature, ``Var/2``, their ratio, Monte Carlo ± SE, SEs off.
+
+    The last column, "SEs off", is ``(Monte Carlo - quadrature) / SE`` (a
+    z-score; it is not named "z" because z is the pre-activation here).
+    """
     head = (
         f"{'distribution':<14}{'quad E[ReLU^2]':>15}{'Var(z)/2':>10}{'ratio':>8}"
-        f"{'Monte Carlo ± SE':>20}{'z':>6}"
+        f"{'Monte Carlo ± SE':>20}{'SEs off':>9}"
     )
     lines = [head]
     for r in rows:
         lines.append(
             f"{r.name:<14}{r.integral:>15.{digits}f}{r.half_variance:>10.{digits}f}"
-            f"{r.ratio:>8.3f}{r.monte_carlo.format(digits):>20}{r.z_score:>6.1f}"
+            f"{r.ratio:>8.3f}{r.monte_carlo.format(digits):>20}{r.z_score:>9.1f}"
         )
     return "\n".join(lines)
 
@@ -135,3 +142,128 @@ def check_leaky_second_moment(answer: object) -> CheckResult:
         ],
         hint="Split the integral at 0 as in the half-variance proof; each half holds Var(z)/2.",
     )
+
+
+def leaky_relu(z: np.ndarray, a: float) -> np.ndarray:
+    """``phi(z) = z`` for ``z > 0`` and ``a z`` otherwise (``a = 0`` is the ReLU)."""
+    z = np.asarray(z, dtype=float)
+    return np.where(z > 0, z, a * z)
+
+
+#: Fresh samples the check feeds the student's function: (description, distribution, slope a).
+#: The third is lopsided (mean 0, not symmetric), where ``(1 + a^2) Var(z) / 2`` is wrong.
+_MC_CASES = (
+    ("a normal sample with a = 0", stats.norm(0, 1.5), 0.0),
+    ("a Laplace sample with a = 0.2", stats.laplace(0, 1.2), 0.2),
+    ("a skewed sample with mean 0 and a = 0.1", stats.gamma(2, loc=-2), 0.1),
+)
+
+
+def _slips(z: np.ndarray, a: float) -> list[tuple[float, str]]:
+    """What the common wrong versions of the estimator return on ``z``, with what went wrong."""
+    phi = leaky_relu(z, a)
+    not_centred = (
+        "That is the variance of φ(z). ReLU outputs are not centred, so E[x²] exceeds "
+        "Var(x) by the squared mean: average the squares themselves."
+    )
+    scale = (
+        "a is the slope of the negative side, not a factor on the output: φ(z) = z for z > 0 "
+        "and a·z for z ≤ 0."
+    )
+    missing_half = "A factor 1/2 is missing: each side of 0 keeps only its own part of E[z²]."
+    symmetric_only = (
+        "That is the closed form (1 + a²)·Var(z)/2, not a Monte Carlo estimate; it holds "
+        "only for z symmetric about 0 (one test sample is skewed). Average φ(z)² over the sample."
+    )
+    return [
+        (float(np.var(phi)), not_centred),
+        (float(np.var(phi, ddof=1)), not_centred),
+        (
+            float(np.mean(phi)) ** 2,
+            "That is the squared mean (E[x])², the lecture note's E[(x)]² read literally; "
+            "the proof needs the mean of the squares, E[x²].",
+        ),
+        (
+            float(np.mean(z * z)),
+            "That is E[z²]: the activation is missing, and with it the factor 1/2 "
+            "(ReLU sets the negative half to 0).",
+        ),
+        ((1 + a * a) * float(np.mean(z * z)), missing_half),
+        ((1 + a * a) * float(np.var(z)), missing_half),
+        ((1 + a * a) * float(np.var(z, ddof=1)), missing_half),
+        (
+            float(np.mean(np.where(z > 0, z * z, a * z * z))),
+            "The negative side is a·z; squared, that is a²·z², not a·z².",
+        ),
+        (float(np.mean((a * np.maximum(z, 0.0)) ** 2)), scale),
+        (float(np.mean((a * z) ** 2)), scale),
+        (
+            float(np.mean(np.where(z > 0, a * z, z) ** 2)),
+            "The slope a belongs to the negative side: φ(z) = a·z only for z ≤ 0.",
+        ),
+        (
+            float(np.mean(np.maximum(z, 0.0) ** 2)),
+            "That is the plain ReLU: with a > 0 the negative side adds a²·z² too.",
+        ),
+        ((1 + a * a) / 2 * float(np.var(z)), symmetric_only),
+        ((1 + a * a) / 2 * float(np.var(z, ddof=1)), symmetric_only),
+        ((1 + a * a) / 2 * float(np.mean(z * z)), symmetric_only),
+    ]
+
+
+def _call(student: Callable[..., object], *args: object) -> tuple[str, object]:
+    """Run the student's function: ``("ok", value)``, ``("stub", None)`` or ``("error", msg)``."""
+    try:
+        value = student(*args)
+    except NotImplementedError:
+        return "stub", None
+    except Exception as err:  # the student's code: report any failure in words
+        return "error", f"Your function raised {type(err).__name__}: {err}"
+    if value is None:
+        return "stub", None
+    return "ok", value
+
+
+def check_second_moment_mc(
+    student: Callable[[np.ndarray, float], object], *, n: int = 2_000, seed: int = 404
+) -> CheckResult:
+    """Exercise (notebook 04): ``second_moment_mc(z, a)``, the Monte Carlo ``E[phi(z)^2]``.
+
+    ``phi`` is the leaky ReLU with negative slope ``a``; the estimate is
+    ``mean(phi(z)^2)`` over the sample ``z``. The check calls the function on
+    fresh samples (normal with ``a = 0``, Laplace, and a lopsided one where
+    the closed form ``(1 + a^2) Var(z) / 2`` fails) and names the slip it
+    recognises: ``Var(phi(z))`` for ``E[phi(z)^2]``, the squared mean, the
+    missing ReLU or factor 1/2, the slope unsquared, used as a scale or on the
+    wrong side, the closed form on a skewed sample.
+    """
+    rng = np.random.default_rng(seed)
+    for description, dist, a in _MC_CASES:
+        z = np.asarray(dist.rvs(size=n, random_state=rng), dtype=float)
+        status, value = _call(student, z.copy(), a)
+        if status == "stub":
+            return UNANSWERED
+        if status == "error":
+            return CheckResult(False, True, str(value))
+        number = as_number(value)
+        if number is None:
+            return CheckResult(
+                False,
+                True,
+                "Not a finite number: return a single float (the average of φ(z)² over the "
+                "sample), not an array.",
+            )
+        exact = float(np.mean(leaky_relu(z, a) ** 2))
+        if math.isclose(number, exact, rel_tol=1e-9, abs_tol=1e-12):
+            continue
+        for wrong, why in _slips(z, a):
+            if math.isclose(number, wrong, rel_tol=1e-9, abs_tol=1e-12):
+                return CheckResult(False, True, f"Not yet (on {description}). {why}")
+        direction = "too large" if number > exact else "too small"
+        return CheckResult(
+            False,
+            True,
+            f"Not yet: on {description} your value is {direction}. Hint: φ(z) = z for z > 0 "
+            "and a·z otherwise; the estimate is the average of φ(z)² over the sample.",
+        )
+    return CheckResult(True, True, "Correct: it agrees on three fresh samples.")

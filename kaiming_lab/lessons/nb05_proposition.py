@@ -1,35 +1,126 @@
-"""Scaffolding for ``notebooks/05_proposition.ipynb``: its exercise checks.
+"""Scaffolding for ``notebooks/05_proposition.ipynb``: exercise checks and the log-drift variance.
 
-Each ``check_*(answer)`` returns a :class:`~kaiming_lab.lessons.checks.CheckResult`.
+Each ``check_*`` returns a :class:`~kaiming_lab.lessons.checks.CheckResult`.
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
+
 import numpy as np
+from scipy import special, stats
 
-from .checks import CheckResult, check_number
+from .._validation import check_int
+from .checks import UNANSWERED, CheckResult, as_number, check_number
 
-__all__ = ["check_first_layer_variance", "check_xavier_shrink"]
+__all__ = ["check_first_layer_variance", "check_xavier_shrink", "log_step_variance"]
 
 
-def check_first_layer_variance(answer: object) -> CheckResult:
-    """Exercise (notebook 05): ``Var(z^(0)_i)`` for x = (1, 2, 2, 4) and Kaiming weights."""
-    x = np.array([1.0, 2.0, 2.0, 4.0])
-    norm2 = float(x @ x)
+def log_step_variance(width: int) -> float:
+    """Exact ``Var(log R)`` for one ReLU layer's ratio ``R = ||x^(h+1)||^2 / ||x^(h)||^2``.
+
+    With Gaussian Kaiming weights (``Var(W) = 2 / n``, no bias) and ``n``
+    units, ``R = (2 / n) chi^2_K`` where ``K ~ Binomial(n, 1/2)`` counts the
+    active units, so ``Var(log R) = E[psi'(K/2)] + Var(psi(K/2))`` (``psi``
+    the digamma function; ``log chi^2_K`` has mean ``psi(K/2) + log 2`` and
+    variance ``psi'(K/2)``). It is taken given ``K >= 1``: with probability
+    ``2^-n`` every unit is off and the log is undefined. The ratio
+    ``||z^(h+1)||^2 / ||z^(h)||^2`` has the same distribution. For large
+    ``n`` this is ``5 / n + O(1 / n^2)``, since ``Var(R) = 5 / n`` exactly.
+    """
+    n = check_int("width", width, minimum=1)
+    k = np.arange(1, n + 1)
+    p = stats.binom.pmf(k, n, 0.5)
+    p = p / p.sum()
+    digamma = special.digamma(k / 2)
+    mean = float(np.sum(p * digamma))
+    return float(np.sum(p * special.polygamma(1, k / 2)) + np.sum(p * (digamma - mean) ** 2))
+
+
+#: Inputs the first-layer check feeds the student's function: positive entries, so the
+#: spread of x's entries, its mean square and its squared norm all differ.
+_FIRST_LAYER_INPUTS = (
+    np.array([1.0, 2.0, 2.0, 4.0]),
+    np.array([0.5, 3.0, 1.0, 2.5, 1.5, 0.2, 2.0, 1.0, 4.0]),
+    np.linspace(0.1, 5.0, 50),
+)
+
+
+def _first_layer_slips(x: np.ndarray) -> list[tuple[float, str]]:
+    """Values of the common wrong formulas for ``Var(z^(0)_i)`` at ``x``, with what went wrong."""
     d0 = x.size
-    return check_number(
-        answer,
-        2.0 / d0 * norm2,
-        mistakes=[
-            (
-                norm2 / d0,
-                "That is the input's mean square. The weights' variance is 2/d_0, not 1/d_0.",
-            ),
-            (norm2 / 2.0 / d0, "There is no ReLU in front of layer 0, so no factor 1/2 here."),
-            (2.0 * norm2, "Var(W) is 2/d_0: divide by the number of inputs."),
-        ],
-        hint="z^(0)_i = sum_j W_ij x_j with x fixed: Var = Var(W) · ||x||².",
-    )
+    norm2 = float(x @ x)
+    return [
+        (
+            norm2 / d0,
+            "That is ||x||²/d_0, the input's mean square: half the right value. Either the "
+            "weights got variance 1/d_0 (Kaiming's is 2/d_0) or a ReLU factor 1/2 crept in; "
+            "there is no ReLU in front of layer 0.",
+        ),
+        (
+            2.0 * norm2 / d0**2,
+            "You divided by d_0 twice. z_i sums d_0 terms W_ij x_j, each of variance "
+            "(2/d_0)·x_j²: the sum needs the squared norm Σ x_j², not the mean square.",
+        ),
+        (2.0 * norm2, "Var(W) is 2/d_0: divide by the number of inputs d_0."),
+        (2.0 / d0 * math.sqrt(norm2), "Use the squared norm ||x||², not the norm ||x||."),
+        (
+            math.sqrt(2.0 / d0 * norm2),
+            "That is the standard deviation of z; the question asks for its variance.",
+        ),
+        (
+            2.0 / d0 * float(np.sum(x)) ** 2,
+            "(Σ x_j)² has cross terms x_j x_k; they average out because different weights are "
+            "independent with mean 0. Use Σ x_j².",
+        ),
+        (
+            2.0 * float(np.var(x)),
+            "x is fixed here, not random: the variance over the weights uses Σ x_j², not the "
+            "spread of x's entries around their mean.",
+        ),
+        (2.0 * float(np.var(x, ddof=1)), "x is fixed here, not random: use Σ x_j²."),
+    ]
+
+
+def check_first_layer_variance(student: Callable[[np.ndarray], object]) -> CheckResult:
+    """Exercise (notebook 05): ``first_layer_variance(x)`` = ``Var(z^(0)_i) = (2 / d_0) ||x||^2``.
+
+    For a fixed 1-D input ``x`` and Kaiming weights ``W_ij ~ N(0, 2/d_0)``,
+    ``b = 0``. The check calls the function on inputs of three lengths and
+    recognises ``1/d_0`` (or a spurious ReLU 1/2), the mean square for the
+    squared norm, a missing ``1/d_0``, the norm unsquared, the std, ``(sum x)^2``
+    and the spread of ``x``'s entries.
+    """
+    for x in _FIRST_LAYER_INPUTS:
+        try:
+            value = student(x.copy())
+        except NotImplementedError:
+            return UNANSWERED
+        except Exception as err:  # the student's code: report any failure in words
+            return CheckResult(False, True, f"Your function raised {type(err).__name__}: {err}")
+        if value is None:
+            return UNANSWERED
+        number = as_number(value)
+        if number is None:
+            return CheckResult(
+                False, True, "Not a finite number: return one float, Var(z_i) for every unit i."
+            )
+        exact = 2.0 / x.size * float(x @ x)
+        if math.isclose(number, exact, rel_tol=1e-9):
+            continue
+        where = f"for an input of length {x.size}"
+        for wrong, why in _first_layer_slips(x):
+            if math.isclose(number, wrong, rel_tol=1e-9):
+                return CheckResult(False, True, f"Not yet ({where}). {why}")
+        direction = "too large" if number > exact else "too small"
+        return CheckResult(
+            False,
+            True,
+            f"Not yet: {where} your value is {direction}. Hint: z_i = Σ_j W_ij x_j with x "
+            "fixed, so Var(z_i) = Σ_j x_j² Var(W_ij).",
+        )
+    return CheckResult(True, True, "Correct: it agrees for inputs of three lengths.")
 
 
 def check_xavier_shrink(answer: object) -> CheckResult:

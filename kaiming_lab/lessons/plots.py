@@ -114,9 +114,20 @@ def plot_ensemble(
     n_single: int = 3,
     label: str = "mean over networks",
     theory: bool = True,
-    log: bool = True,
+    log: bool | None = None,
+    shift: float = 0.0,
 ) -> Axes:
-    """``mean_sq_z`` per layer: a few single networks, the mean ± 2 SE over all, and the theory."""
+    """``mean_sq_z`` per layer: a few single networks, the mean ± 2 SE over all, and the theory.
+
+    Each network's ``mean_sq_z[h]`` is the mean of ``(z_i^(h))^2`` over its
+    units (and inputs); the mean over networks estimates ``Var(z^(h))`` over
+    random weights, which the theory line gives. ``log=None`` uses a log
+    axis (:func:`kaiming_lab.style.log_axis`) when everything drawn on ``ax``
+    so far spans more than a decade, a linear one otherwise. ``shift`` moves
+    the points sideways (by a fraction of a layer) so that two ensembles drawn
+    on one ``ax`` do not hide each other's error bars. The legend sits below
+    the axes, off the data.
+    """
     ax = _axes(ax)
     values = ensemble.values("mean_sq_z")
     layers = np.arange(ensemble.depth)
@@ -125,35 +136,63 @@ def plot_ensemble(
             layers,
             values[k],
             color="0.6",
-            linewidth=0.8,
+            linestyle="-",
+            linewidth=1.0,
             label="single networks" if k == 0 else None,
         )
     mean, se = ensemble.means_and_ses("mean_sq_z")
     ax.errorbar(
-        layers, mean, yerr=2 * se, fmt="o", markersize=3, capsize=2, label=f"{label} ± 2 SE"
+        layers + shift,
+        mean,
+        yerr=2 * se,
+        fmt="o",
+        markersize=5,
+        capsize=3,
+        label=f"{label} ± 2 SE",
     )
     if theory:
         shown = "theory" in ax.get_legend_handles_labels()[1]
-        ax.plot(layers, ensemble.theory(), "k--", label=None if shown else "theory")
+        ax.plot(layers, ensemble.theory(), "k--", linewidth=1.5, label=None if shown else "theory")
+    if log is None:
+        low, high = ax.dataLim.y0, ax.dataLim.y1
+        log = bool(low > 0 and high / low > 10.0)
     if log:
-        ax.set_yscale("log")
+        style.log_axis(ax, "y")
+    else:
+        ax.set_yscale("linear")
     ax.set_xlabel("layer h")
-    ax.set_ylabel("Var(z^(h))" + (" (log scale)" if log else ""))
+    ax.set_ylabel("mean of $(z_i^{(h)})^2$" + (" (log scale)" if log else ""))
     ax.set_title(f"{ensemble.n_networks} networks of width {ensemble.width}")
-    ax.legend()
+    style.legend_outside(ax, where="below")
     return ax
 
 
-def plot_log_drift(ensemble: NetworkEnsemble, *, ax: Axes | None = None) -> Axes:
-    """Variance across networks of ``log(mean_sq_z[h] / mean_sq_z[0])`` (± 2 SE) vs ``5 h / n``."""
+def plot_log_drift(
+    ensemble: NetworkEnsemble,
+    *,
+    ax: Axes | None = None,
+    exact_step: float | None = None,
+) -> Axes:
+    """Variance across networks of ``log(mean_sq_z[h] / mean_sq_z[0])`` (± 2 SE) vs ``5 h / n``.
+
+    ``5 h / n`` is the leading order in ``1 / n``; with ``exact_step`` (the
+    exact variance of one layer's log ratio, e.g. from
+    :func:`kaiming_lab.lessons.nb05_proposition.log_step_variance`) the line
+    ``h * exact_step`` is drawn too. The ``5 h / n`` line is drawn last.
+    """
     ax = _axes(ax)
     drift = ensemble.log_drift()
     layers = np.arange(ensemble.depth)
     plot_estimates(layers, drift, ax=ax, label="measured ± 2 SE")
-    ax.plot(layers, log_drift_prediction(ensemble.width, layers), "k--", label="5 h / n")
+    if exact_step is not None:
+        ax.plot(layers, exact_step * layers, color="0.3", linestyle="-", label="exact")
+    ax.plot(
+        layers, log_drift_prediction(ensemble.width, layers), "k--", label="5 h / n (leading order)"
+    )
     ax.set_xlabel("layer h")
-    ax.set_ylabel("Var(log(mean_sq_z[h] / mean_sq_z[0])) across networks")
-    ax.legend()
+    ax.set_ylabel("variance across networks")
+    ax.set_title(r"$\log\,(\|z^{(h)}\|^2 / \|z^{(0)}\|^2)$" + f", width {ensemble.width}")
+    style.legend_outside(ax, where="below")
     return ax
 
 
@@ -204,6 +243,7 @@ def plot_relu_integrand(
         ax.fill_between(z, integrand, where=z >= 0, color=line.get_color(), alpha=0.15)
     ax.axvline(0.0, color="k", linewidth=0.8)
     ax.set_xlabel("z")
-    ax.set_ylabel("z² p(z)   (shaded: z > 0, what ReLU keeps)")
-    ax.legend()
+    ax.set_ylabel("z² p(z)")
+    ax.set_title("shaded: z > 0, the part ReLU keeps")
+    style.legend_outside(ax)
     return ax
