@@ -1,0 +1,209 @@
+"""Tests for notebook 06's scaffolding: the static explorer figure, the width survey quoted in
+exercise 5's solution, and the checks of the two coding exercises (right answers pass, each known
+slip gets its own hint, a stub is "not answered yet", no message gives the answer away)."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+from matplotlib.figure import Figure
+from PIL import Image
+
+from kaiming_lab import simulate_forward, style
+from kaiming_lab.lessons.checks import UNANSWERED
+from kaiming_lab.lessons.nb06_explorer import (
+    _BACKWARD_SLIPS,
+    _RMS_CASES,
+    _RMS_SLIPS,
+    check_backward_step,
+    check_rms_change,
+    explorer_snapshot,
+    plot_backward_panel,
+    plot_explorer_snapshot,
+    plot_forward_panel,
+    rms_growth,
+)
+
+# ---------------------------------------------------------------------------
+# the static picture of the explorer
+
+
+@pytest.fixture(scope="module")
+def kaiming_snapshot():
+    return explorer_snapshot(depth=20, width=64, multiplier=1.0, seed=3)
+
+
+def test_snapshot_is_the_simulators_run(kaiming_snapshot):
+    run = simulate_forward(20, 64, batch=512, seed=3, backward=True)
+    assert np.array_equal(kaiming_snapshot.rms_z, run.rms_z)
+    assert np.array_equal(kaiming_snapshot.grad_ms, run.grad_var)
+    assert kaiming_snapshot.rms_z.shape == (20,) and kaiming_snapshot.grad_ms.shape == (21,)
+
+
+def test_snapshot_theory_is_flat_at_kaiming_and_follows_m_to_the_depth(kaiming_snapshot):
+    assert np.allclose(kaiming_snapshot.theory_rms_z, kaiming_snapshot.theory_rms_z[0])
+    assert np.allclose(kaiming_snapshot.grad_theory, kaiming_snapshot.grad_ms[-1])
+    hot = explorer_snapshot(depth=20, width=64, multiplier=1.1, seed=3)
+    h = np.arange(20)
+    assert np.allclose(hot.theory_rms_z / hot.theory_rms_z[0], 1.1 ** (h / 2))
+    assert np.isclose(hot.grad_theory[0] / hot.grad_theory[-1], 1.1**20)
+
+
+def _png_size(fig: Figure) -> tuple[int, int]:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=2 * style.DPI)
+    return Image.open(buffer).size
+
+
+def test_snapshot_figure_is_sharp_and_not_a_strip(kaiming_snapshot):
+    with style.context():
+        fig = plot_explorer_snapshot(kaiming_snapshot)
+        width, height = _png_size(fig)
+    assert len(fig.axes) == 2
+    assert width >= 1000 and width / height <= 2.5
+    assert fig.legends, "one legend, below the panels"
+    for ax in fig.axes:
+        assert ax.get_legend() is None, "no legend over the data"
+
+
+def test_panels_use_log_only_beyond_a_decade(kaiming_snapshot):
+    with style.context():
+        flat = plot_forward_panel(kaiming_snapshot)
+        steep = plot_backward_panel(explorer_snapshot(depth=20, width=64, multiplier=2.0))
+    assert flat.get_yscale() == "linear" and flat.get_ylim()[0] == 0.0
+    assert steep.get_yscale() == "log"
+
+
+def test_panels_draw_into_given_axes(kaiming_snapshot):
+    fig = Figure()
+    ax = fig.add_subplot()
+    assert plot_forward_panel(kaiming_snapshot, ax) is ax
+    assert len(ax.lines) == 3  # theory, this network, reference line
+
+
+# ---------------------------------------------------------------------------
+# exercise 5's solution quotes these numbers
+
+
+def test_width_survey_numbers_quoted_in_exercise_5():
+    quoted = {64: (0.25, -1.5), 32: (0.65, -4.0), 24: (0.80, -5.4), 16: (0.90, -8.8)}
+    for n, (share, median) in quoted.items():
+        growth = rms_growth(100, n, range(20))
+        assert np.mean((growth > 10) | (growth < 0.1)) == pytest.approx(share)
+        assert round(float(np.median(np.log(growth))), 1) == median
+        # the median of ln rms follows the drift -5 h / (4 n) within 4 standard errors of a
+        # median (about 1.25 sd / sqrt(20), with sd of ln rms about sqrt(5 h / n) / 2)
+        drift, sd = -5 * 99 / (4 * n), np.sqrt(5 * 99 / n) / 2
+        assert abs(np.median(np.log(growth)) - drift) < 4 * 1.25 * sd / np.sqrt(20)
+
+
+# ---------------------------------------------------------------------------
+# exercise 3: predicted_rms_change(m, depth)
+
+
+def _leaks_rms(message: str) -> bool:
+    return any(f"{m ** (d / 2):.2g}" in message for m, d in _RMS_CASES)
+
+
+def test_rms_change_right_answer():
+    result = check_rms_change(lambda m, depth: m ** (depth / 2))
+    assert result and result.answered and result.message.startswith("Right")
+    assert check_rms_change(lambda m, depth: np.sqrt(m) ** depth), "numpy scalars count"
+
+
+@pytest.mark.parametrize("index", range(len(_RMS_SLIPS)))
+def test_rms_change_slips_get_their_hint(index):
+    slip, hint = _RMS_SLIPS[index]
+    result = check_rms_change(slip)
+    assert not result and result.answered
+    assert result.message == hint
+    assert not _leaks_rms(result.message)
+
+
+def test_rms_change_named_slips():
+    assert "mean square" in check_rms_change(lambda m, d: m**d).message
+    assert "multiply" in check_rms_change(lambda m, d: 1 + (m - 1) * d / 2).message
+
+
+def test_rms_change_unanswered_and_broken_answers():
+    def stub(m, depth):
+        return None
+
+    def not_implemented(m, depth):
+        raise NotImplementedError
+
+    assert check_rms_change(stub) == UNANSWERED
+    assert check_rms_change(not_implemented) == UNANSWERED
+    crashed = check_rms_change(lambda m, depth: 1 / 0)
+    assert not crashed and crashed.answered and "ZeroDivisionError" in crashed.message
+    assert "Not a number" in check_rms_change(lambda m, depth: "big").message
+    other = check_rms_change(lambda m, depth: m + depth)
+    assert not other and other.message.startswith("Not yet") and not _leaks_rms(other.message)
+
+
+# ---------------------------------------------------------------------------
+# exercise 4: backward_step(dx, z, W, slope)
+
+
+def _right_step(dx, z, w, slope):
+    return (dx * np.where(z > 0, 1.0, slope)) @ w
+
+
+def test_backward_step_right_answer():
+    result = check_backward_step(_right_step)
+    assert result and result.answered and result.message.startswith("Right")
+
+    def with_a_loop(dx, z, w, slope):
+        out = np.zeros((dx.shape[0], w.shape[1]))
+        for i in range(w.shape[0]):
+            out += np.outer(dx[:, i] * np.where(z[:, i] > 0, 1.0, slope), w[i])
+        return out
+
+    assert check_backward_step(with_a_loop)
+
+
+@pytest.mark.parametrize("index", range(len(_BACKWARD_SLIPS)))
+def test_backward_step_slips_get_their_hint(index):
+    slip, hint = _BACKWARD_SLIPS[index]
+    result = check_backward_step(slip)
+    assert not result and result.answered
+    assert result.message == hint
+
+
+def test_backward_step_named_slips():
+    forgot = check_backward_step(lambda dx, z, w, a: dx @ w)
+    assert "phi'(z)" in forgot.message
+    transposed = check_backward_step(lambda dx, z, w, a: (dx * np.where(z > 0, 1.0, a)) @ w.T)
+    assert "transposed" in transposed.message
+    relu_only = check_backward_step(lambda dx, z, w, a: (dx * (z > 0)) @ w)
+    assert "leaky" in relu_only.message
+
+
+def test_backward_step_wrong_shape_and_unanswered():
+    wrong_shape = check_backward_step(lambda dx, z, w, a: dx * np.where(z > 0, 1.0, a))
+    assert not wrong_shape and "(batch, fan_in)" in wrong_shape.message
+
+    def stub(dx, z, w, slope):
+        return None
+
+    assert check_backward_step(stub) == UNANSWERED
+    crashed = check_backward_step(lambda dx, z, w, a: w @ dx)
+    assert not crashed and crashed.answered and "ValueError" in crashed.message
+    other = check_backward_step(lambda dx, z, w, a: 2 * _right_step(dx, z, w, a))
+    assert not other and other.message.startswith("Not yet")
+
+
+def test_backward_step_does_not_let_the_student_change_the_inputs():
+    def scribbles(dx, z, w, slope):
+        dx *= 0.0
+        return _right_step(dx, z, w, slope)
+
+    assert not check_backward_step(scribbles), "the reference answer uses untouched inputs"
+
+
+def test_checks_do_not_print(capsys):
+    check_rms_change(lambda m, d: m)
+    check_backward_step(_right_step)
+    assert capsys.readouterr().out == ""
