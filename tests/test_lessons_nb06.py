@@ -12,7 +12,7 @@ from matplotlib.figure import Figure
 from PIL import Image
 
 from kaiming_lab import simulate_forward, style
-from kaiming_lab.lessons.checks import UNANSWERED
+from kaiming_lab.lessons.checks import NOT_WRITTEN
 from kaiming_lab.lessons.nb06_explorer import (
     _BACKWARD_SLIPS,
     _RMS_CASES,
@@ -134,8 +134,8 @@ def test_rms_change_unanswered_and_broken_answers():
     def not_implemented(m, depth):
         raise NotImplementedError
 
-    assert check_rms_change(stub) == UNANSWERED
-    assert check_rms_change(not_implemented) == UNANSWERED
+    assert check_rms_change(stub) == NOT_WRITTEN
+    assert check_rms_change(not_implemented) == NOT_WRITTEN
     crashed = check_rms_change(lambda m, depth: 1 / 0)
     assert not crashed and crashed.answered and "ZeroDivisionError" in crashed.message
     assert "Not a number" in check_rms_change(lambda m, depth: "big").message
@@ -188,7 +188,7 @@ def test_backward_step_wrong_shape_and_unanswered():
     def stub(dx, z, w, slope):
         return None
 
-    assert check_backward_step(stub) == UNANSWERED
+    assert check_backward_step(stub) == NOT_WRITTEN
     crashed = check_backward_step(lambda dx, z, w, a: w @ dx)
     assert not crashed and crashed.answered and "ValueError" in crashed.message
     other = check_backward_step(lambda dx, z, w, a: 2 * _right_step(dx, z, w, a))

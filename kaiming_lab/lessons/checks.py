@@ -12,10 +12,18 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-__all__ = ["UNANSWERED", "CheckResult", "as_number", "check_number", "close"]
+__all__ = [
+    "NOT_WRITTEN",
+    "UNANSWERED",
+    "CheckResult",
+    "as_number",
+    "call_student",
+    "check_number",
+    "close",
+]
 
 REL_TOL = 1e-3
 MISTAKE_TOL = 1e-2
@@ -42,6 +50,31 @@ class CheckResult:
 UNANSWERED = CheckResult(
     False, False, "Not answered yet: replace None with your answer and run the cell again."
 )
+#: What a function exercise reports while its stub is untouched (not an error).
+NOT_WRITTEN = CheckResult(
+    False, False, "Not answered yet: write the body of the function and run the cell again."
+)
+
+
+def call_student(func: Callable[..., object], *args: object) -> tuple[object, CheckResult | None]:
+    """Call the student's function ``func(*args)`` without letting it crash the notebook.
+
+    Returns ``(value, None)`` when it returned something, and ``(None, result)``
+    otherwise: :data:`NOT_WRITTEN` for an untouched stub (it raised
+    ``NotImplementedError`` or returned ``None``), or a wrong answer naming the
+    exception it raised, as Python would.
+    """
+    try:
+        value = func(*args)
+    except NotImplementedError:
+        return None, NOT_WRITTEN
+    except Exception as err:  # the student's code: report any failure in words, never raise
+        return None, CheckResult(
+            False, True, f"Not yet: your function raised {type(err).__name__}: {err}"
+        )
+    if value is None:
+        return None, NOT_WRITTEN
+    return value, None
 
 
 def as_number(answer: object) -> float | None:

@@ -13,12 +13,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .checks import UNANSWERED, CheckResult, check_number
-
-#: What a function exercise reports while its stub is untouched (not an error).
-NOT_WRITTEN = CheckResult(
-    False, False, "Not answered yet: write the body of the function and run the cell again."
-)
+from .checks import UNANSWERED, CheckResult, call_student, check_number
 
 __all__ = ["check_float32_overflow_layer", "check_layer_multiplier", "check_rms_per_layer"]
 
@@ -125,16 +120,9 @@ def check_rms_per_layer(rms_per_layer: Callable[..., object], *, seed: int = 202
     passes too. ``seed`` makes the generator handed to the function.
     """
     rng = np.random.default_rng(seed)
-    try:
-        result = rms_per_layer(_RMS_DEPTH, _RMS_WIDTH, _RMS_STD, rng)
-    except NotImplementedError:
-        return NOT_WRITTEN
-    except Exception as err:  # the student's code: report, do not crash the notebook
-        return CheckResult(
-            False, True, f"Your function raised {type(err).__name__}: {err}. Fix it and rerun."
-        )
-    if result is None:
-        return NOT_WRITTEN
+    result, problem = call_student(rms_per_layer, _RMS_DEPTH, _RMS_WIDTH, _RMS_STD, rng)
+    if problem is not None:
+        return problem
     try:
         values = np.asarray(result, dtype=float).reshape(-1)
     except (TypeError, ValueError):

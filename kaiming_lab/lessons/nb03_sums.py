@@ -29,7 +29,7 @@ from scipy import special
 
 from .._validation import as_generator, check_float, check_int
 from ..montecarlo import Estimate, estimate_mean
-from .checks import CheckResult, check_number, close
+from .checks import CheckResult, call_student, check_number, close
 
 __all__ = [
     "FirstLayerMoments",
@@ -43,11 +43,6 @@ __all__ = [
     "pair_estimate",
     "product_variance",
 ]
-
-#: What the function exercise reports while its stub is untouched (not an error).
-NOT_WRITTEN = CheckResult(
-    False, False, "Not answered yet: write the body of the function and run the cell again."
-)
 
 #: Largest number of first-layer weights ``W^(0)`` held in memory at once by :func:`draw_sums`.
 _MAX_BLOCK_WEIGHTS = 2**23
@@ -252,16 +247,9 @@ def check_var_of_sum(var_of_sum: Callable[..., object], *, seed: int = 543) -> C
     rng = np.random.default_rng(seed)
     n, d, var_w = 300, 24, 0.05
     x = np.maximum(rng.normal(0.5, 1.0, size=(n, d)), 0.0)
-    try:
-        result = var_of_sum(x.copy(), var_w)
-    except NotImplementedError:
-        return NOT_WRITTEN
-    except Exception as err:  # the student's code: report, do not crash the notebook
-        return CheckResult(
-            False, True, f"Your function raised {type(err).__name__}: {err}. Fix it and rerun."
-        )
-    if result is None:
-        return NOT_WRITTEN
+    result, problem = call_student(var_of_sum, x.copy(), var_w)
+    if problem is not None:
+        return problem
     if np.ndim(result) != 0:
         return CheckResult(
             False,

@@ -23,7 +23,7 @@ from scipy import stats
 from .._validation import as_generator, check_int
 from ..montecarlo import Estimate, estimate_mean
 from ..theory import relu_second_moment
-from .checks import UNANSWERED, CheckResult, as_number, check_number
+from .checks import CheckResult, as_number, call_student, check_number
 
 __all__ = [
     "ReluMomentRow",
@@ -211,19 +211,6 @@ def _slips(z: np.ndarray, a: float) -> list[tuple[float, str]]:
     ]
 
 
-def _call(student: Callable[..., object], *args: object) -> tuple[str, object]:
-    """Run the student's function: ``("ok", value)``, ``("stub", None)`` or ``("error", msg)``."""
-    try:
-        value = student(*args)
-    except NotImplementedError:
-        return "stub", None
-    except Exception as err:  # the student's code: report any failure in words
-        return "error", f"Your function raised {type(err).__name__}: {err}"
-    if value is None:
-        return "stub", None
-    return "ok", value
-
-
 def check_second_moment_mc(
     student: Callable[[np.ndarray, float], object], *, n: int = 2_000, seed: int = 404
 ) -> CheckResult:
@@ -240,11 +227,9 @@ def check_second_moment_mc(
     rng = np.random.default_rng(seed)
     for description, dist, a in _MC_CASES:
         z = np.asarray(dist.rvs(size=n, random_state=rng), dtype=float)
-        status, value = _call(student, z.copy(), a)
-        if status == "stub":
-            return UNANSWERED
-        if status == "error":
-            return CheckResult(False, True, str(value))
+        value, problem = call_student(student, z.copy(), a)
+        if problem is not None:
+            return problem
         number = as_number(value)
         if number is None:
             return CheckResult(

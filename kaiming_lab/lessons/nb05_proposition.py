@@ -12,7 +12,7 @@ import numpy as np
 from scipy import special, stats
 
 from .._validation import check_int
-from .checks import UNANSWERED, CheckResult, as_number, check_number
+from .checks import CheckResult, as_number, call_student, check_number
 
 __all__ = ["check_first_layer_variance", "check_xavier_shrink", "log_step_variance"]
 
@@ -93,14 +93,9 @@ def check_first_layer_variance(student: Callable[[np.ndarray], object]) -> Check
     and the spread of ``x``'s entries.
     """
     for x in _FIRST_LAYER_INPUTS:
-        try:
-            value = student(x.copy())
-        except NotImplementedError:
-            return UNANSWERED
-        except Exception as err:  # the student's code: report any failure in words
-            return CheckResult(False, True, f"Your function raised {type(err).__name__}: {err}")
-        if value is None:
-            return UNANSWERED
+        value, problem = call_student(student, x.copy())
+        if problem is not None:
+            return problem
         number = as_number(value)
         if number is None:
             return CheckResult(

@@ -28,7 +28,7 @@ from .. import style
 from .._validation import check_float, check_int
 from ..propagation import simulate_forward
 from ..theory import predicted_gradient_variances, predicted_variances
-from .checks import UNANSWERED, CheckResult
+from .checks import UNANSWERED, CheckResult, call_student
 
 __all__ = [
     "ExplorerSnapshot",
@@ -269,21 +269,6 @@ def check_leaky_multiplier(slope: float, multiplier: object) -> CheckResult:
 # exercise checks: functions the student writes
 
 
-def _call(func: Callable, *args) -> tuple[object, CheckResult | None]:
-    """Call the student's function; a stub (``None`` or ``NotImplementedError``) is unanswered."""
-    try:
-        value = func(*args)
-    except NotImplementedError:
-        return None, UNANSWERED
-    except Exception as error:  # the student's code: report, never raise
-        return None, CheckResult(
-            False, True, f"Your function raised {type(error).__name__}: {error}"
-        )
-    if value is None:
-        return None, UNANSWERED
-    return value, None
-
-
 #: Fresh inputs for check_rms_change: (m, depth), none of them used in the notebook.
 _RMS_CASES = ((1.3, 9), (0.8, 31), (1.07, 64), (3.0, 5), (0.95, 12))
 
@@ -339,7 +324,7 @@ def check_rms_change(func: Callable[[float, int], float]) -> CheckResult:
     """
     results = []
     for m, depth in _RMS_CASES:
-        value, problem = _call(func, m, depth)
+        value, problem = call_student(func, m, depth)
         if problem is not None:
             return problem
         if isinstance(value, bool) or not isinstance(value, numbers.Real):
@@ -420,7 +405,7 @@ _BACKWARD_GENERIC = CheckResult(
 
 def _diagnose_step(func: Callable[..., np.ndarray], dx, z, w, slope) -> CheckResult | None:
     """``None`` when ``func`` gets this case right, else what is wrong with it."""
-    value, problem = _call(func, dx.copy(), z.copy(), w.copy(), slope)
+    value, problem = call_student(func, dx.copy(), z.copy(), w.copy(), slope)
     if problem is not None:
         return problem
     try:
