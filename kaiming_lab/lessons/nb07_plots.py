@@ -20,6 +20,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.cm import ScalarMappable
 from matplotlib.colors import Normalize
+from matplotlib.ticker import MaxNLocator
 
 from .. import style
 from ..training import TrainingHistory
@@ -146,9 +147,10 @@ def plot_update_ratios(
     cmap = plt.get_cmap("viridis")
     epochs = np.arange(1, ratios.shape[0] + 1)
     for h in range(n_layers):
-        ax.plot(epochs, ratios[:, h], color=cmap(norm(h + 1)), linewidth=1)
+        ax.plot(epochs, ratios[:, h], color=cmap(norm(h + 1)), linestyle="-", linewidth=1.2)
     style.reference_line(ax, reference)
     style.log_axis(ax, "y")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("epoch")
     ax.set_ylabel("||ΔW|| / ||W|| per step")
     ax.set_title(f"{history.label} (dotted: {reference:g})")
