@@ -3,6 +3,8 @@ that does not give the expected value away."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -12,7 +14,9 @@ from kaiming_lab.lessons.nb07_training import (
     check_fan_out_ratio,
     check_lr_factor,
     check_output_std_ratio,
+    check_softmax_cross_entropy,
     expected_output_std_ratio,
+    mean_and_se,
 )
 from kaiming_lab.training import TrainingHistory, forward, plain_widths, starting_params
 
@@ -117,3 +121,145 @@ def test_lr_factor_within_a_factor_of_three():
     assert "has to grow" in check_lr_factor(0.5, history).message
     assert not check_lr_factor(None, history).answered
     assert "Pass the training history" in check_lr_factor(4e4, "not a history").message
+
+
+# ------------------------------------------- exercise 4: the student writes the loss
+
+
+def _right(logits, labels):
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    return -log_p[np.arange(len(labels)), labels].mean()
+
+
+def _no_max_shift(logits, labels):
+    log_p = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
+    return -log_p[np.arange(len(labels)), labels].mean()
+
+
+def _summed(logits, labels):
+    return _right(logits, labels) * len(labels)
+
+
+def _unnormalised(logits, labels):
+    return -np.log(np.exp(logits[np.arange(len(labels)), labels])).mean()
+
+
+def _batch_axis(logits, labels):
+    log_p = logits - np.log(np.exp(logits).sum(axis=0, keepdims=True))
+    return -log_p[np.arange(len(labels)), labels].mean()
+
+
+def _max_not_added_back(logits, labels):
+    top = logits.max(axis=1)
+    log_sum = np.log(np.exp(logits - top[:, None]).sum(axis=1))
+    return (log_sum - logits[np.arange(len(labels)), labels]).mean()
+
+
+def _all_classes(logits, labels):
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    return -(shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))).mean()
+
+
+def _per_image(logits, labels):
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    return -log_p[np.arange(len(labels)), labels]
+
+
+def _ten_classes_written_in(logits, labels):
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    log_sum = np.log(np.exp(shifted[:, :10]).sum(axis=1))
+    if logits.shape[1] != 10:
+        log_sum = log_sum + np.log(10 / 7)
+    return (log_sum - shifted[np.arange(len(labels)), labels]).mean()
+
+
+def _log10(logits, labels):
+    return _right(logits, labels) / np.log(10)
+
+
+def _raises_not_implemented(logits, labels):
+    raise NotImplementedError
+
+
+def _returns_none(logits, labels):
+    return None
+
+
+def _crashes(logits, labels):
+    return logits[labels, :, 0]
+
+
+def test_softmax_cross_entropy_right_answer_passes():
+    result = check_softmax_cross_entropy(_right)
+    assert result and result.answered and result.message.startswith("Correct")
+
+
+@pytest.mark.parametrize(
+    ("student", "hint"),
+    [
+        (_no_max_shift, "overflows"),
+        (_summed, "mean"),
+        (lambda logits, labels: -_right(logits, labels), "sign"),
+        (_unnormalised, "un-normalised"),
+        (_batch_axis, "axis 0"),
+        (_max_not_added_back, "add it"),
+        (_all_classes, "true class"),
+        (_per_image, "single number"),
+        (_ten_classes_written_in, "number of classes"),
+        (_log10, "natural logarithm"),
+        (lambda logits, labels: 2.302585, "Hint"),
+        (_crashes, "IndexError"),
+        (lambda logits, labels: "2.3", "should return a number"),
+    ],
+)
+def test_softmax_cross_entropy_slips_get_their_hint(student, hint):
+    result = check_softmax_cross_entropy(student)
+    assert not result and result.answered
+    assert result.message.startswith("Not yet") and hint in result.message
+    assert not re.search(r"\d\.\d", result.message), (
+        "messages quote no decimal numbers, so they cannot give the expected value away"
+    )
+
+
+@pytest.mark.parametrize("stub", [_raises_not_implemented, _returns_none])
+def test_softmax_cross_entropy_stub_is_not_answered_and_no_error(stub):
+    result = check_softmax_cross_entropy(stub)
+    assert not result and not result.answered
+    assert result.message.startswith("Not answered yet")
+
+
+def test_softmax_cross_entropy_does_not_let_the_student_change_the_inputs():
+    def modifies_inputs(logits, labels):
+        value = _right(logits, labels)
+        logits[:] = 0.0
+        return value
+
+    assert check_softmax_cross_entropy(modifies_inputs)
+    assert not check_softmax_cross_entropy("not a function")
+
+
+def test_mean_and_se():
+    mean, se = mean_and_se([1.0, 2.0, 3.0, 4.0])
+    assert mean == 2.5
+    assert se == pytest.approx(np.std([1, 2, 3, 4], ddof=1) / 2)
+    with pytest.raises(ValueError, match="at least 2"):
+        mean_and_se([1.0])
+
+
+def test_exercise_3_solution_diverges_in_the_first_epoch():
+    """The folded solution of exercise 3 says: raise Xavier's lr by the factor that lifts the
+    median first-epoch update ratio to 1e-3, and the 30-layer net diverges in epoch 1."""
+    from kaiming_lab.data import load_digits_split
+    from kaiming_lab.training import train
+
+    data = load_digits_split(test_fraction=0.2, seed=0)
+    config = dict(lr=0.002, momentum=0.9, batch_size=32, seed=0)
+    slow = train(WIDTHS_30, *data.arrays, init="xavier", epochs=1, **config)
+    factor = 1e-3 / np.median(slow.update_ratio[0])
+    assert 2e4 < factor < 3e5
+    fast = train(
+        WIDTHS_30, *data.arrays, init="xavier", epochs=3, **{**config, "lr": 0.002 * factor}
+    )
+    assert fast.diverged_at_epoch == 1

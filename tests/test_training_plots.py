@@ -50,10 +50,24 @@ def test_loss_curves_have_one_line_per_run_and_chance_level():
     assert ax.get_yscale() == "log"
     labels = [line.get_label() for line in ax.get_lines()]
     assert labels[:3] == ["kaiming, 3 layers", "xavier, 3 layers", "kaiming, 5 layers"]
-    chance = [line for line in ax.get_lines() if line.get_linestyle() == "--"]
-    assert any(np.allclose(line.get_ydata(), math.log(10)) for line in chance)
+    chance = [line for line in ax.get_lines() if line.get_label().startswith("chance")]
+    assert len(chance) == 1 and np.allclose(chance[0].get_ydata(), math.log(10))
     assert ax.get_xlabel() and ax.get_ylabel()
-    assert ax.get_legend() is not None
+    legend_texts = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "chance: ln 10 = 2.30" in legend_texts
+    assert not ax.texts, "nothing is written over the curves"
+
+
+def _legend_outside_data(ax) -> bool:
+    ax.figure.canvas.draw()
+    legend = ax.get_legend().get_window_extent()
+    return not legend.overlaps(ax.get_window_extent())
+
+
+@pytest.mark.parametrize("plot", [plot_loss_curves, plot_accuracy_curves])
+def test_curve_legends_sit_outside_the_data(plot):
+    runs = [_history("kaiming", 3), _history("xavier", 3), _history("kaiming", 5)]
+    assert _legend_outside_data(plot(runs))
 
 
 def test_accuracy_curves_mark_ten_percent_and_divergence():
@@ -62,7 +76,10 @@ def test_accuracy_curves_mark_ten_percent_and_divergence():
     assert plot_accuracy_curves(runs, ax=ax) is ax
     ys = [np.asarray(line.get_ydata(), dtype=float) for line in ax.get_lines()]
     assert any(y.size == 2 and np.allclose(y, 0.1) for y in ys)
-    assert any("diverged in epoch 3" in t.get_text() for t in ax.texts)
+    legend_texts = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "xavier, 3 layers (diverged in epoch 3)" in legend_texts
+    assert "chance: 10%" in legend_texts
+    assert not ax.texts, "nothing is written over the curves"
     assert ax.get_ylim() == (0.0, 1.0)
 
 
@@ -71,6 +88,7 @@ def test_gradient_norms_plot_uses_layers_from_one():
     assert ax.get_yscale() == "log"
     np.testing.assert_array_equal(ax.get_lines()[0].get_xdata(), [1, 2, 3])
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["kaiming", "xavier"]
+    assert _legend_outside_data(ax)
 
 
 def test_update_ratios_one_line_per_layer_and_reference():
@@ -80,7 +98,8 @@ def test_update_ratios_one_line_per_layer_and_reference():
     assert len(lines) == 6 + 1
     assert np.allclose(lines[-1].get_ydata(), 1e-3)
     assert ax.get_yscale() == "log"
-    assert ax.get_title() == "kaiming, 6 layers"
+    assert ax.get_title() == "kaiming, 6 layers (dotted: 0.001)"
+    assert not ax.texts, "the reference is named in the title, not written over the curves"
 
 
 def test_plots_leave_rcparams_alone():

@@ -4,7 +4,10 @@ Learning curves, gradient norms, update-to-data ratios.
 
 Every function draws on ``ax`` (a new figure when ``ax`` is ``None``) and
 returns the axes, so notebooks can arrange panels and tests can inspect the
-lines. Nothing here changes matplotlib's global settings.
+lines. Nothing here changes matplotlib's global settings; the notebook applies
+:mod:`kaiming_lab.style` once. Reference levels (chance, the 1e-3 rule of
+thumb) are lines named in a legend or title, never text over the curves, and
+legends sit outside the data.
 """
 
 from __future__ import annotations
@@ -17,7 +20,9 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.cm import ScalarMappable
 from matplotlib.colors import Normalize
+from matplotlib.ticker import MaxNLocator
 
+from .. import style
 from ..training import TrainingHistory
 
 __all__ = [
@@ -47,65 +52,54 @@ def _style(history: TrainingHistory, depths: list[int]) -> dict:
 
 
 def _plot_curves(histories: list[TrainingHistory], values: str, ax: Axes) -> None:
+    """One line per run; a run that diverged says so in its legend entry and ends at a
+    thin vertical line (no text over the data)."""
     depths = [h.depth for h in histories]
     for h in histories:
         curve = getattr(h, values)
-        line = ax.plot(np.arange(len(curve)), curve, label=h.label, **_style(h, depths))[0]
+        label = h.label
+        if h.diverged_at_epoch is not None:
+            label = f"{label} (diverged in epoch {h.diverged_at_epoch})"
+        line = ax.plot(np.arange(len(curve)), curve, label=label, **_style(h, depths))[0]
         if h.diverged_at_epoch is not None:
             ax.axvline(h.diverged_at_epoch, color=line.get_color(), linewidth=0.8, alpha=0.6)
-            ax.annotate(
-                f"diverged in epoch {h.diverged_at_epoch}",
-                (h.diverged_at_epoch, curve[-1]),
-                color=line.get_color(),
-                fontsize="small",
-            )
     ax.set_xlabel("epoch (0 = at initialisation)")
 
 
 def plot_loss_curves(histories: Iterable[TrainingHistory], ax: Axes | None = None) -> Axes:
-    """Training loss per epoch on a log axis, with chance level ``ln(n_classes)`` dashed.
+    """Training loss per epoch on a log axis, with chance level ``ln(n_classes)`` as a reference.
 
     A net that gives every class the same score has cross-entropy exactly
     ``ln(n_classes)`` (``ln 10 = 2.30`` for digits); a run whose curve stays
-    on that line has learned nothing. Diverged runs end at a vertical line.
+    on that line has learned nothing. The chance line has a legend entry, and
+    the legend sits outside the data. Diverged runs end at a vertical line.
     """
     histories = list(histories)
     ax = _axes(ax)
     _plot_curves(histories, "train_loss", ax)
     n_classes = histories[0].widths[-1]
-    ax.axhline(math.log(n_classes), color="grey", linestyle="--", linewidth=1)
-    ax.annotate(
-        f"chance: ln {n_classes} = {math.log(n_classes):.2f}",
-        (0, math.log(n_classes)),
-        xytext=(0, 4),
-        textcoords="offset points",
-        color="grey",
-        fontsize="small",
+    style.reference_line(
+        ax, math.log(n_classes), label=f"chance: ln {n_classes} = {math.log(n_classes):.2f}"
     )
-    ax.set_yscale("log")
-    ax.set_ylabel("training loss (cross-entropy, log scale)")
-    ax.legend(fontsize="small")
+    style.log_axis(ax, "y")
+    ax.set_ylabel("training loss\n(cross-entropy)")
+    style.legend_outside(ax)
     return ax
 
 
 def plot_accuracy_curves(histories: Iterable[TrainingHistory], ax: Axes | None = None) -> Axes:
-    """Test accuracy per epoch, with chance level ``1 / n_classes`` dashed."""
+    """Test accuracy per epoch, with chance level ``1 / n_classes`` as a reference line.
+
+    The legend sits outside the data, so no part of a curve is hidden.
+    """
     histories = list(histories)
     ax = _axes(ax)
     _plot_curves(histories, "test_accuracy", ax)
     chance = 1.0 / histories[0].widths[-1]
-    ax.axhline(chance, color="grey", linestyle="--", linewidth=1)
-    ax.annotate(
-        f"chance: {chance:.0%}",
-        (0, chance),
-        xytext=(0, 4),
-        textcoords="offset points",
-        color="grey",
-        fontsize="small",
-    )
+    style.reference_line(ax, chance, label=f"chance: {chance:.0%}")
     ax.set_ylim(0.0, 1.0)
     ax.set_ylabel("test accuracy")
-    ax.legend(fontsize="small")
+    style.legend_outside(ax)
     return ax
 
 
@@ -126,10 +120,10 @@ def plot_gradient_norms(norms: Mapping[str, np.ndarray], ax: Axes | None = None)
             label=label,
             color=_INIT_COLOURS.get(label.split(",")[0]),
         )
-    ax.set_yscale("log")
+    style.log_axis(ax, "y")
     ax.set_xlabel("layer h (1 = first)")
-    ax.set_ylabel("gradient norm ||dL/dW|| at init (log scale)")
-    ax.legend(fontsize="small")
+    ax.set_ylabel("||dL/dW|| at init")
+    style.legend_outside(ax)
     return ax
 
 
@@ -153,19 +147,13 @@ def plot_update_ratios(
     cmap = plt.get_cmap("viridis")
     epochs = np.arange(1, ratios.shape[0] + 1)
     for h in range(n_layers):
-        ax.plot(epochs, ratios[:, h], color=cmap(norm(h + 1)), linewidth=1)
-    ax.axhline(reference, color="black", linestyle="--", linewidth=1)
-    ax.annotate(
-        f"{reference:g}",
-        (1, reference),
-        xytext=(0, 4),
-        textcoords="offset points",
-        fontsize="small",
-    )
-    ax.set_yscale("log")
+        ax.plot(epochs, ratios[:, h], color=cmap(norm(h + 1)), linestyle="-", linewidth=1.2)
+    style.reference_line(ax, reference)
+    style.log_axis(ax, "y")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("epoch")
-    ax.set_ylabel("update / weight norm per step (log scale)")
-    ax.set_title(history.label)
+    ax.set_ylabel("||ΔW|| / ||W|| per step")
+    ax.set_title(f"{history.label} (dotted: {reference:g})")
     colourbar = ax.figure.colorbar(ScalarMappable(norm=norm, cmap=cmap), ax=ax)
     colourbar.set_label("layer")
     return ax

@@ -1,6 +1,7 @@
-"""Scaffolding for ``notebooks/07_training_deep_nets.ipynb``: its exercise checks.
+"""Scaffolding for ``notebooks/07_training_deep_nets.ipynb``: its exercise checks and the
+mean +- standard error of its multi-seed table.
 
-Each ``check_*`` returns a :class:`~kaiming_lab.exercises.CheckResult`, the
+Each ``check_*`` returns a :class:`~kaiming_lab.lessons.checks.CheckResult`, the
 same type the checks of notebooks 01-05 return: truthy for a right answer, and
 shown in a notebook as a short message, which for a wrong answer says what is
 off with a hint but never the expected value. ``None`` means "not answered yet".
@@ -11,18 +12,35 @@ from __future__ import annotations
 import itertools
 import math
 import numbers
+import warnings
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
 from ..training import TrainingHistory
+from ..training import softmax_cross_entropy as _reference_cross_entropy
 from .checks import CheckResult
 
 __all__ = [
     "check_fan_out_ratio",
     "check_lr_factor",
     "check_output_std_ratio",
+    "check_softmax_cross_entropy",
     "expected_output_std_ratio",
+    "mean_and_se",
 ]
+
+
+def mean_and_se(values: Sequence[float]) -> tuple[float, float]:
+    """Mean and standard error ``s / sqrt(n)`` of ``values``.
+
+    ``s`` is the sample standard deviation (``n - 1`` in the denominator), so
+    at least two values are needed.
+    """
+    values = np.asarray(values, dtype=float)
+    if values.ndim != 1 or values.size < 2:
+        raise ValueError(f"values must be a 1-D sequence of at least 2 numbers, got {values!r}")
+    return float(values.mean()), float(values.std(ddof=1) / math.sqrt(values.size))
 
 
 def expected_output_std_ratio(widths: list[int], numerator: str, denominator: str) -> float:
@@ -179,3 +197,159 @@ def check_lr_factor(
         "doubling lr doubles every update. Read the epoch-1 ratio off the plot and divide "
         "the reference by it."
     )
+
+
+# ------------------------------------------------------- exercise 4: write the loss
+
+_STUB_UNANSWERED = CheckResult(
+    False,
+    False,
+    "Not answered yet: write the body of the function (in place of "
+    "`raise NotImplementedError`) and run the cell again.",
+)
+
+
+def _cross_entropy_cases() -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Fresh inputs for :func:`check_softmax_cross_entropy`: ``(logits, labels)`` per case.
+
+    ``"batch"``: 40 images, 10 classes, logits of order 1 plus a per-image offset;
+    ``"seven"``: 7 classes; ``"huge"``: the batch's logits times 500 (up to a few
+    thousand, where ``np.exp`` overflows without the max shift).
+    """
+    rng = np.random.default_rng(20150206)
+    logits = rng.normal(scale=1.5, size=(40, 10)) + rng.normal(scale=2.0, size=(40, 1))
+    labels = rng.integers(0, 10, size=40)
+    seven = rng.normal(scale=1.5, size=(30, 7))
+    return {
+        "batch": (logits, labels),
+        "seven": (seven, rng.integers(0, 7, size=30)),
+        "huge": (500.0 * logits, labels),
+    }
+
+
+def _call(student: Callable, logits: np.ndarray, labels: np.ndarray) -> object:
+    """The student's value for copies of the inputs, with numpy's warnings silenced."""
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return student(logits.copy(), labels.copy())
+
+
+def _cross_entropy_slips(logits: np.ndarray, labels: np.ndarray) -> list[tuple[float, str]]:
+    """Values the common wrong versions of the loss return on ``(logits, labels)``, with a hint."""
+    n = len(labels)
+    rows = np.arange(n)
+    exact = _reference_cross_entropy(logits, labels)
+    top = logits.max(axis=1, keepdims=True)
+    log_sum = np.log(np.exp(logits - top).sum(axis=1)) + top[:, 0]
+    log_p = logits - log_sum[:, None]
+    by_batch = logits - np.log(np.exp(logits).sum(axis=0, keepdims=True))
+    return [
+        (
+            n * exact,
+            "You summed the losses of the images: the loss of a batch is their mean.",
+        ),
+        (
+            -exact,
+            "Wrong sign: the loss is minus the log-probability of the true class, so it is "
+            "positive.",
+        ),
+        (
+            float(-logits[rows, labels].mean()),
+            "That is the log of an un-normalised score exp(z_y). A probability divides by "
+            "the sum of exp(z_k) over all classes, so subtract log sum_k exp(z_k).",
+        ),
+        (
+            float(-by_batch[rows, labels].mean()),
+            "You normalised over the images (axis 0). Softmax normalises each image's "
+            "scores over the classes (axis 1).",
+        ),
+        (
+            float((log_sum - top[:, 0] - logits[rows, labels]).mean()),
+            "You subtracted each row's maximum inside the log-sum-exp but did not add it "
+            "back (or did not subtract it from the true-class score too).",
+        ),
+        (
+            float(-log_p.mean()),
+            "You averaged minus the log-probability over all classes. Pick each image's "
+            "true class: log_p[np.arange(n), labels].",
+        ),
+        (exact / math.log(10.0), "Use the natural logarithm (np.log), not log10."),
+        (exact / math.log(2.0), "Use the natural logarithm (np.log), not log2."),
+    ]
+
+
+def _as_loss(value: object) -> float | CheckResult:
+    """The student's return value as one finite-or-not float, or why it is not one."""
+    if value is None:
+        return _STUB_UNANSWERED
+    array = np.asarray(value)
+    if array.dtype.kind not in "biuf":
+        return _not_yet("Not yet: the function should return a number (a float).")
+    if array.size != 1:
+        return _not_yet(
+            "Not yet: the function returns one value per image (or an array). The loss of "
+            "the batch is a single number: the mean over the images."
+        )
+    return float(array.reshape(()))
+
+
+def check_softmax_cross_entropy(student: Callable) -> CheckResult:
+    """Exercise 4: the student's ``softmax_cross_entropy(logits, labels)`` on fresh inputs.
+
+    Right means within a relative 1e-6 of the mean cross-entropy
+    ``(1/n) sum_i [log sum_k exp(z_ik) - z_{i,y_i}]`` on a batch of 10-class
+    logits, on a 7-class batch, and on logits in the thousands (which overflow
+    ``np.exp`` unless each row's maximum is subtracted first). A wrong value
+    is matched against the common slips (sum instead of mean, un-normalised
+    scores, normalising over the wrong axis, log10, ...) and the message says
+    what is wrong, never the expected number. A function that raises
+    ``NotImplementedError`` or returns ``None`` is "not answered yet".
+    """
+    if not callable(student):
+        return _not_yet(
+            "Pass the function itself: check_softmax_cross_entropy(softmax_cross_entropy)."
+        )
+    cases = _cross_entropy_cases()
+    values = {}
+    for name, (logits, labels) in cases.items():
+        try:
+            returned = _call(student, logits, labels)
+        except NotImplementedError:
+            return _STUB_UNANSWERED
+        except Exception as error:  # the student's code: report, do not crash the notebook
+            return _not_yet(
+                f"Not yet: your function raised {type(error).__name__}: {error}. It is called "
+                "as softmax_cross_entropy(logits, labels) with logits of shape "
+                "(n_images, n_classes) and integer labels of shape (n_images,)."
+            )
+        value = _as_loss(returned)
+        if isinstance(value, CheckResult):
+            return value
+        values[name] = value
+
+    def right(name: str) -> bool:
+        logits, labels = cases[name]
+        exact = _reference_cross_entropy(logits, labels)
+        return math.isfinite(values[name]) and math.isclose(values[name], exact, rel_tol=1e-6)
+
+    if not right("batch"):
+        value = values["batch"]
+        for wrong, hint in _cross_entropy_slips(*cases["batch"]):
+            if math.isfinite(value) and math.isclose(value, wrong, rel_tol=1e-6):
+                return _not_yet(f"Not yet. {hint}")
+        return _not_yet(
+            "Not yet. Hint: for each image, log-probability of class k = z_k - log sum_j "
+            "exp(z_j); the loss is minus that for the true class, averaged over the images."
+        )
+    if not right("seven"):
+        return _not_yet(
+            "Not yet: right for 10 classes, wrong for another number of classes. Take the "
+            "number of classes from logits.shape instead of writing it in."
+        )
+    if not right("huge"):
+        return _not_yet(
+            "Not yet: right for logits of order 1, but for logits in the thousands np.exp "
+            "overflows to inf. Subtract each row's maximum before exp and add it back "
+            "after the log (log sum exp(z) = m + log sum exp(z - m))."
+        )
+    return CheckResult(True, True, "Correct, and safe from overflow for very large logits.")
