@@ -1,0 +1,170 @@
+"""Notebook 08's scaffolding: the slider's update function, its figures and the exercise checks."""
+
+from __future__ import annotations
+
+import math
+import re
+
+import numpy as np
+import pytest
+from matplotlib.figure import Figure
+
+from kaiming_lab import fan_modes as fm
+from kaiming_lab.lessons import nb08_fan_modes as nb
+
+# ---------------------------------------------------------------------------
+# the slider's pure update function and figures
+
+
+@pytest.mark.parametrize("profile", list(nb.PROFILES))
+@pytest.mark.parametrize("mode", fm.MODES)
+def test_view_matches_the_library(profile: str, mode: str) -> None:
+    view = nb.fan_mode_view(5, profile, mode)
+    widths = fm.width_profile(nb.PROFILES[profile], 5)
+    assert view.widths == tuple(widths) and view.depth == 5 and view.mode == mode
+    np.testing.assert_allclose(view.forward_theory, fm.forward_variances(widths, mode))
+    np.testing.assert_allclose(view.backward_theory, fm.backward_variances(widths, mode))
+    assert view.forward_sim.shape == (5,) and view.backward_sim.shape == (6,)
+    assert np.all(view.forward_sim > 0) and np.all(view.backward_sim > 0)
+    assert view.other_pass == ("forward" if mode == "fan_out" else "backward")
+
+
+def test_view_is_pure_and_summary_is_right() -> None:
+    a = nb.fan_mode_view(6, "funnel 1024 → 16", "fan_out")
+    b = nb.fan_mode_view(6, "FUNNEL 1024 → 16", "fan_out")
+    np.testing.assert_array_equal(a.forward_sim, b.forward_sim)
+    assert a.profile == b.profile == "funnel 1024 → 16"
+    assert "x64" in a.summary() and "forward" in a.summary()  # d_0 / d_H = 1024 / 16
+    c = nb.fan_mode_view(6, "funnel 1024 → 16", "fan_in")
+    assert "x0.0156" in c.summary() and "backward" in c.summary()
+
+
+def test_view_rejects_bad_settings() -> None:
+    with pytest.raises(ValueError, match="depth"):
+        nb.fan_mode_view(1)
+    with pytest.raises(ValueError, match="depth"):
+        nb.fan_mode_view(nb.DEPTH_RANGE[1] + 1)
+    with pytest.raises(ValueError, match="profile"):
+        nb.fan_mode_view(4, "hourglass")
+    with pytest.raises(ValueError, match="mode"):
+        nb.fan_mode_view(4, mode="fan_avg")
+
+
+def test_figures_draw_without_pyplot() -> None:
+    fig = nb.plot_fan_mode_view(nb.fan_mode_view(4, "diamond 64 → 512 → 64", "fan_out"))
+    assert isinstance(fig, Figure) and len(fig.axes) == 2
+    again = nb.plot_fan_mode_view(nb.fan_mode_view(3), fig=fig)
+    assert again is fig and len(fig.axes) == 2
+    sims = {m: fm.simulate_passes([8, 16, 4], m, n_networks=3, seed=1) for m in fm.MODES}
+    fig2 = nb.plot_profiles({"8 → 16 → 4": sims, "again": sims})
+    assert len(fig2.axes) == 4
+    table = nb.comparison_table(sims)
+    assert "forward" in table and "backward" in table and "fan_out rule" in table
+
+
+def test_widget_builds_when_ipywidgets_is_installed() -> None:
+    pytest.importorskip("ipywidgets", reason="ipywidgets is optional here; not installed")
+    box = nb.fan_mode_widget(depth=3, profile="constant 256", mode="fan_out")
+    slider = box.children[0].children[0]
+    slider.value = 4  # a move redraws through the pure update function
+    assert slider.value == 4
+
+
+# ---------------------------------------------------------------------------
+# exercise 1: backward_layer(dx, z, W)
+
+
+def right_backward(dx, z, w):
+    return (dx * (z > 0)) @ w
+
+
+BACKWARD_SLIPS = [
+    (lambda dx, z, w: dx @ w, "skipped ReLU'"),
+    (lambda dx, z, w: (dx * np.maximum(z, 0)) @ w, "ReLU(z)"),
+    (lambda dx, z, w: (dx * (z < 0)) @ w, "wrong side"),
+    (lambda dx, z, w: 0.5 * (dx * (z > 0)) @ w, "factor 1/2"),
+    (lambda dx, z, w: (dx * (z > 0)) @ w.T, "shapes do not fit"),
+    (lambda dx, z, w: dx * (z > 0), "shape of dz"),
+]
+
+
+def test_backward_right_answer_passes() -> None:
+    for seed in (0, 1, 808):
+        result = nb.check_backward_layer(right_backward, seed=seed)
+        assert result.correct and result.answered and result.message == "Correct."
+    as_list = nb.check_backward_layer(lambda dx, z, w: right_backward(dx, z, w).tolist())
+    assert as_list.correct
+
+
+@pytest.mark.parametrize(("slip", "words"), BACKWARD_SLIPS)
+def test_backward_slips_get_their_hint(slip, words: str) -> None:
+    result = nb.check_backward_layer(slip)
+    assert not result and result.answered and words in result.message
+
+
+def test_backward_stub_is_not_answered() -> None:
+    def stub(dx, z, w):
+        raise NotImplementedError
+
+    for fn in (stub, lambda dx, z, w: None):
+        result = nb.check_backward_layer(fn)
+        assert not result and not result.answered and "Not answered yet" in result.message
+
+
+def test_backward_other_failures_are_reported() -> None:
+    boom = nb.check_backward_layer(lambda dx, z, w: 1 / 0)
+    assert not boom and boom.answered and "ZeroDivisionError" in boom.message
+    odd = nb.check_backward_layer(lambda dx, z, w: np.ones((3, 3)))
+    assert not odd and "(batch, d_h)" in odd.message
+    other = nb.check_backward_layer(lambda dx, z, w: np.ones((dx.shape[0], w.shape[1])))
+    assert not other and "Hint" in other.message
+
+
+# ---------------------------------------------------------------------------
+# exercise 2: fan_out_std(shape)
+
+
+def right_std(shape):
+    return math.sqrt(2 / (shape[0] * math.prod(shape[2:])))
+
+
+STD_SLIPS = [
+    (lambda s: math.sqrt(2 / (s[1] * math.prod(s[2:]))), "fan_in rule"),
+    (lambda s: 2 / (s[0] * math.prod(s[2:])), "variance"),
+    (lambda s: math.sqrt(1 / (s[0] * math.prod(s[2:]))), "factor 2"),
+    (lambda s: math.sqrt(2 / s[0]), "kernel"),
+    (lambda s: math.sqrt(2 / s[-1]), "Keras"),
+]
+
+
+def test_std_right_answer_passes() -> None:
+    assert nb.check_fan_out_std(right_std).message == "Correct."
+    assert nb.check_fan_out_std(lambda s: np.float32(right_std(s)))
+
+
+@pytest.mark.parametrize(("slip", "words"), STD_SLIPS)
+def test_std_slips_get_their_hint(slip, words: str) -> None:
+    result = nb.check_fan_out_std(slip)
+    assert not result and result.answered and words in result.message
+
+
+def test_std_stub_and_bad_types() -> None:
+    def stub(shape):
+        raise NotImplementedError
+
+    for fn in (stub, lambda s: None):
+        result = nb.check_fan_out_std(fn)
+        assert not result.answered and "Not answered yet" in result.message
+    assert "one number" in nb.check_fan_out_std(lambda s: [1.0]).message
+    assert "Hint" in nb.check_fan_out_std(lambda s: 1.0).message
+
+
+def test_messages_never_give_the_answer_away() -> None:
+    numbers = [f"{right_std(s):.3g}" for s in nb._STD_SHAPES]
+    numbers += [f"{right_std(s) ** 2:.3g}" for s in nb._STD_SHAPES]
+    for fn, _ in STD_SLIPS:
+        message = nb.check_fan_out_std(fn).message
+        assert not any(n in message for n in numbers), message
+    for fn, _ in BACKWARD_SLIPS:
+        message = nb.check_backward_layer(fn).message
+        assert re.search(r"\d\.\d", message) is None, message  # no values of the array
