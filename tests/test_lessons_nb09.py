@@ -14,6 +14,7 @@ import pytest
 from scipy import special
 
 from kaiming_lab import gains
+from kaiming_lab.activations import get_activation
 from kaiming_lab.lessons.nb09_gains import (
     SATURATION_LEVEL,
     check_leaky_gain,
@@ -148,7 +149,7 @@ def test_preserving_gain_unanswered_and_failures():
 
 def test_check_cases_match_the_library():
     for name, q in (("sigmoid", 0.3), ("tanh", 2.0), ("relu", 3.0)):
-        phi = gains.get_activation(name).forward
+        phi = get_activation(name).forward
         assert right_preserving(phi, q) == pytest.approx(
             gains.variance_preserving_gain(name, q), rel=1e-5
         )
