@@ -67,7 +67,7 @@ def test_a_constant_fails_on_another_length() -> None:
 
 def test_other_failures_are_reported_in_words() -> None:
     array = check_first_layer_variance(lambda x: 2 / x.size * x**2)
-    assert not array and "one float" in array.message
+    assert not array and "single float" in array.message
     crash = check_first_layer_variance(lambda x: x.nonexistent)
     assert not crash and "AttributeError" in crash.message
 

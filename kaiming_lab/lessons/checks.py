@@ -12,8 +12,11 @@ from __future__ import annotations
 
 import math
 import numbers
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+
+import numpy as np
 
 __all__ = [
     "NOT_WRITTEN",
@@ -23,6 +26,7 @@ __all__ = [
     "call_student",
     "check_number",
     "close",
+    "judge_number",
 ]
 
 REL_TOL = 1e-3
@@ -56,25 +60,68 @@ NOT_WRITTEN = CheckResult(
 )
 
 
-def call_student(func: Callable[..., object], *args: object) -> tuple[object, CheckResult | None]:
+def call_student(
+    func: Callable[..., object],
+    *args: object,
+    explain: Callable[[Exception], str | None] | None = None,
+) -> tuple[object, CheckResult | None]:
     """Call the student's function ``func(*args)`` without letting it crash the notebook.
 
     Returns ``(value, None)`` when it returned something, and ``(None, result)``
     otherwise: :data:`NOT_WRITTEN` for an untouched stub (it raised
     ``NotImplementedError`` or returned ``None``), or a wrong answer naming the
-    exception it raised, as Python would.
+    exception it raised, as Python would. ``explain(err)`` may turn a
+    recognised exception into a more helpful message (``None``: the default).
+    numpy's floating-point warnings are silenced while the student's code runs:
+    the check reports what went wrong in words.
     """
     try:
-        value = func(*args)
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            value = func(*args)
     except NotImplementedError:
         return None, NOT_WRITTEN
     except Exception as err:  # the student's code: report any failure in words, never raise
-        return None, CheckResult(
-            False, True, f"Not yet: your function raised {type(err).__name__}: {err}"
-        )
+        message = explain(err) if explain is not None else None
+        if message is None:
+            message = f"Not yet: your function raised {type(err).__name__}: {err}"
+        return None, CheckResult(False, True, message)
     if value is None:
         return None, NOT_WRITTEN
     return value, None
+
+
+def judge_number(
+    value: object,
+    exact: float,
+    slips: Sequence[tuple[float, str]],
+    *,
+    where: str,
+    hint: str,
+    rel: float = 1e-9,
+    slip_rel: float | None = None,
+) -> CheckResult | None:
+    """``None`` when ``value`` equals ``exact`` (relative ``rel``); else the reason it does not.
+
+    The reason names the first slip in ``slips`` (``(wrong value, why)``,
+    compared with relative tolerance ``slip_rel``, default ``rel``) that the
+    value matches, or says whether it is too large or too small and gives the
+    ``hint``. ``where`` says which of the check's inputs the value is for
+    ("at a = 0.3"). Messages never contain the exact value.
+    """
+    number = as_number(value)
+    if number is None:
+        return CheckResult(
+            False, True, f"Not a finite number ({where}): return a single float, not an array."
+        )
+    if math.isclose(number, exact, rel_tol=rel, abs_tol=1e-15):
+        return None
+    slip_rel = rel if slip_rel is None else slip_rel
+    for wrong, why in slips:
+        if math.isfinite(wrong) and math.isclose(number, wrong, rel_tol=slip_rel, abs_tol=1e-15):
+            return CheckResult(False, True, f"Not yet ({where}). {why}")
+    direction = "too large" if number > exact else "too small"
+    return CheckResult(False, True, f"Not yet ({where}): your value is {direction}. Hint: {hint}")
 
 
 def as_number(answer: object) -> float | None:

@@ -23,7 +23,7 @@ from scipy import stats
 from .._validation import as_generator, check_int
 from ..montecarlo import Estimate, estimate_mean
 from ..theory import relu_second_moment
-from .checks import CheckResult, as_number, call_student, check_number
+from .checks import CheckResult, call_student, check_number, judge_number
 
 __all__ = [
     "ReluMomentRow",
@@ -230,25 +230,14 @@ def check_second_moment_mc(
         value, problem = call_student(student, z.copy(), a)
         if problem is not None:
             return problem
-        number = as_number(value)
-        if number is None:
-            return CheckResult(
-                False,
-                True,
-                "Not a finite number: return a single float (the average of φ(z)² over the "
-                "sample), not an array.",
-            )
-        exact = float(np.mean(leaky_relu(z, a) ** 2))
-        if math.isclose(number, exact, rel_tol=1e-9, abs_tol=1e-12):
-            continue
-        for wrong, why in _slips(z, a):
-            if math.isclose(number, wrong, rel_tol=1e-9, abs_tol=1e-12):
-                return CheckResult(False, True, f"Not yet (on {description}). {why}")
-        direction = "too large" if number > exact else "too small"
-        return CheckResult(
-            False,
-            True,
-            f"Not yet: on {description} your value is {direction}. Hint: φ(z) = z for z > 0 "
-            "and a·z otherwise; the estimate is the average of φ(z)² over the sample.",
+        verdict = judge_number(
+            value,
+            float(np.mean(leaky_relu(z, a) ** 2)),
+            _slips(z, a),
+            where=f"on {description}",
+            hint="φ(z) = z for z > 0 and a·z otherwise; the estimate is the average of φ(z)² "
+            "over the sample.",
         )
+        if verdict is not None:
+            return verdict
     return CheckResult(True, True, "Correct: it agrees on three fresh samples.")

@@ -12,7 +12,7 @@ import numpy as np
 from scipy import special, stats
 
 from .._validation import check_int
-from .checks import CheckResult, as_number, call_student, check_number
+from .checks import CheckResult, call_student, check_number, judge_number
 
 __all__ = ["check_first_layer_variance", "check_xavier_shrink", "log_step_variance"]
 
@@ -96,25 +96,15 @@ def check_first_layer_variance(student: Callable[[np.ndarray], object]) -> Check
         value, problem = call_student(student, x.copy())
         if problem is not None:
             return problem
-        number = as_number(value)
-        if number is None:
-            return CheckResult(
-                False, True, "Not a finite number: return one float, Var(z_i) for every unit i."
-            )
-        exact = 2.0 / x.size * float(x @ x)
-        if math.isclose(number, exact, rel_tol=1e-9):
-            continue
-        where = f"for an input of length {x.size}"
-        for wrong, why in _first_layer_slips(x):
-            if math.isclose(number, wrong, rel_tol=1e-9):
-                return CheckResult(False, True, f"Not yet ({where}). {why}")
-        direction = "too large" if number > exact else "too small"
-        return CheckResult(
-            False,
-            True,
-            f"Not yet: {where} your value is {direction}. Hint: z_i = Σ_j W_ij x_j with x "
-            "fixed, so Var(z_i) = Σ_j x_j² Var(W_ij).",
+        verdict = judge_number(
+            value,
+            2.0 / x.size * float(x @ x),
+            _first_layer_slips(x),
+            where=f"for an input of length {x.size}",
+            hint="z_i = Σ_j W_ij x_j with x fixed, so Var(z_i) = Σ_j x_j² Var(W_ij).",
         )
+        if verdict is not None:
+            return verdict
     return CheckResult(True, True, "Correct: it agrees for inputs of three lengths.")
 
 

@@ -12,14 +12,13 @@ from __future__ import annotations
 import itertools
 import math
 import numbers
-import warnings
 from collections.abc import Callable, Sequence
 
 import numpy as np
 
 from ..training import TrainingHistory
 from ..training import softmax_cross_entropy as _reference_cross_entropy
-from .checks import CheckResult
+from .checks import UNANSWERED, CheckResult, call_student
 
 __all__ = [
     "check_fan_out_ratio",
@@ -63,16 +62,13 @@ def expected_output_std_ratio(widths: list[int], numerator: str, denominator: st
     )
 
 
-_UNANSWERED = CheckResult(
-    False, False, "Not answered yet: replace None with your answer and run the cell again."
-)
 _CORRECT = CheckResult(True, True, "Correct.")
 
 
 def _as_number(answer: object) -> float | CheckResult:
     """Return the answer as a float, or the :class:`CheckResult` saying why it cannot be checked."""
     if answer is None:
-        return _UNANSWERED
+        return UNANSWERED
     if isinstance(answer, bool) or not isinstance(answer, numbers.Real):
         return CheckResult(
             False, True, "Not a number: the answer should be a single float such as 1.0."
@@ -201,13 +197,6 @@ def check_lr_factor(
 
 # ------------------------------------------------------- exercise 4: write the loss
 
-_STUB_UNANSWERED = CheckResult(
-    False,
-    False,
-    "Not answered yet: write the body of the function (in place of "
-    "`raise NotImplementedError`) and run the cell again.",
-)
-
 
 def _cross_entropy_cases() -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Fresh inputs for :func:`check_softmax_cross_entropy`: ``(logits, labels)`` per case.
@@ -227,11 +216,12 @@ def _cross_entropy_cases() -> dict[str, tuple[np.ndarray, np.ndarray]]:
     }
 
 
-def _call(student: Callable, logits: np.ndarray, labels: np.ndarray) -> object:
-    """The student's value for copies of the inputs, with numpy's warnings silenced."""
-    with np.errstate(all="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return student(logits.copy(), labels.copy())
+def _explain_failure(error: Exception) -> str:
+    return (
+        f"Not yet: your function raised {type(error).__name__}: {error}. It is called "
+        "as softmax_cross_entropy(logits, labels) with logits of shape "
+        "(n_images, n_classes) and integer labels of shape (n_images,)."
+    )
 
 
 def _cross_entropy_slips(logits: np.ndarray, labels: np.ndarray) -> list[tuple[float, str]]:
@@ -280,8 +270,6 @@ def _cross_entropy_slips(logits: np.ndarray, labels: np.ndarray) -> list[tuple[f
 
 def _as_loss(value: object) -> float | CheckResult:
     """The student's return value as one finite-or-not float, or why it is not one."""
-    if value is None:
-        return _STUB_UNANSWERED
     array = np.asarray(value)
     if array.dtype.kind not in "biuf":
         return _not_yet("Not yet: the function should return a number (a float).")
@@ -312,16 +300,11 @@ def check_softmax_cross_entropy(student: Callable) -> CheckResult:
     cases = _cross_entropy_cases()
     values = {}
     for name, (logits, labels) in cases.items():
-        try:
-            returned = _call(student, logits, labels)
-        except NotImplementedError:
-            return _STUB_UNANSWERED
-        except Exception as error:  # the student's code: report, do not crash the notebook
-            return _not_yet(
-                f"Not yet: your function raised {type(error).__name__}: {error}. It is called "
-                "as softmax_cross_entropy(logits, labels) with logits of shape "
-                "(n_images, n_classes) and integer labels of shape (n_images,)."
-            )
+        returned, problem = call_student(
+            student, logits.copy(), labels.copy(), explain=_explain_failure
+        )
+        if problem is not None:
+            return problem
         value = _as_loss(returned)
         if isinstance(value, CheckResult):
             return value

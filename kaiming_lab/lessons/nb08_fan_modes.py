@@ -36,7 +36,7 @@ from ..fan_modes import (
     simulate_passes,
     width_profile,
 )
-from .checks import CheckResult
+from .checks import NOT_WRITTEN, CheckResult, call_student
 
 __all__ = [
     "NOT_WRITTEN",
@@ -51,11 +51,6 @@ __all__ = [
     "plot_passes",
     "plot_profiles",
 ]
-
-#: What a function exercise reports while its stub is untouched (not an error).
-NOT_WRITTEN = CheckResult(
-    False, False, "Not answered yet: write the body of the function and run the cell again."
-)
 
 #: The slider's width profiles: anchor widths spread evenly over the depth.
 PROFILES: dict[str, tuple[int, ...]] = {
@@ -327,25 +322,15 @@ _BACKWARD_SHAPE = (24, 40, 16)  # batch, d_{h+1} (fan_out), d_h (fan_in): non-sq
 _RTOL = 1e-9
 
 
-def _call(fn: Callable[..., object], *args: object) -> tuple[object, CheckResult | None]:
-    try:
-        return fn(*args), None
-    except NotImplementedError:
-        return None, NOT_WRITTEN
-    except Exception as err:  # the student's code: report it, do not crash the notebook
-        text = str(err)
-        if isinstance(err, ValueError) and (
-            "matmul" in text or "align" in text or "broadcast" in text
-        ):
-            return None, CheckResult(
-                False,
-                True,
-                "Not yet: the shapes do not fit. W has shape (fan_out, fan_in) = "
-                "(d_{h+1}, d_h) and the rows of dx are inputs; which side of W must dz meet?",
-            )
-        return None, CheckResult(
-            False, True, f"Your function raised {type(err).__name__}: {err}. Fix it and rerun."
+def _explain_shapes(err: Exception) -> str | None:
+    """A shape error of the student's matrix product, explained in terms of the layout."""
+    text = str(err)
+    if isinstance(err, ValueError) and ("matmul" in text or "align" in text or "broadcast" in text):
+        return (
+            "Not yet: the shapes do not fit. W has shape (fan_out, fan_in) = "
+            "(d_{h+1}, d_h) and the rows of dx are inputs; which side of W must dz meet?"
         )
+    return None
 
 
 def check_backward_layer(backward_layer: Callable[..., object], *, seed: int = 808) -> CheckResult:
@@ -363,11 +348,11 @@ def check_backward_layer(backward_layer: Callable[..., object], *, seed: int = 8
     w = rng.normal(0.0, math.sqrt(2.0 / d_out), (d_out, d_in))
     z = rng.standard_normal((batch, d_out))
     dx = rng.standard_normal((batch, d_out))
-    result, problem = _call(backward_layer, dx.copy(), z.copy(), w.copy())
+    result, problem = call_student(
+        backward_layer, dx.copy(), z.copy(), w.copy(), explain=_explain_shapes
+    )
     if problem is not None:
         return problem
-    if result is None:
-        return NOT_WRITTEN
     try:
         got = np.asarray(result, dtype=float)
     except (TypeError, ValueError):
@@ -430,11 +415,9 @@ def check_fan_out_std(fan_out_std: Callable[..., object]) -> CheckResult:
     """
     got: list[float] = []
     for shape in _STD_SHAPES:
-        value, problem = _call(fan_out_std, shape)
+        value, problem = call_student(fan_out_std, shape)
         if problem is not None:
             return problem
-        if value is None:
-            return NOT_WRITTEN
         if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
             return CheckResult(False, True, "Return one number (a float) for each shape.")
         got.append(float(value))

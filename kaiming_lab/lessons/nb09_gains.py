@@ -29,7 +29,7 @@ from scipy import special
 from .. import gains, style
 from .._validation import as_generator, check_float, check_int
 from ..theory import gaussian_expectation
-from .checks import UNANSWERED, CheckResult, as_number
+from .checks import CheckResult, call_student, judge_number
 
 __all__ = [
     "SATURATION_LEVEL",
@@ -344,23 +344,6 @@ def format_gain_table(rows: Sequence[gains.GainRow]) -> str:
 # --------------------------------------------------------------------------- exercises
 
 
-def _call(student: Callable[..., object], *args: object) -> tuple[str, object]:
-    """Run the student's function: ``("ok", value)``, ``("stub", None)`` or ``("error", msg)``."""
-    try:
-        value = student(*args)
-    except NotImplementedError:
-        return "stub", None
-    except Exception as err:  # the student's code: report any failure in words
-        return "error", f"Your function raised {type(err).__name__}: {err}"
-    if value is None:
-        return "stub", None
-    return "ok", value
-
-
-_NOT_A_NUMBER = CheckResult(
-    False, True, "Not a finite number: return a single float, the gain g (not an array)."
-)
-
 #: Slopes the leaky-gain check tries, in this order (0 would hide every slip about a).
 _LEAKY_SLOPES = (0.3, 0.6, 0.05)
 
@@ -415,27 +398,20 @@ def check_leaky_gain(student: Callable[[float], object]) -> CheckResult:
     factor 2 missing, a minus sign.
     """
     for a in _LEAKY_SLOPES:
-        status, value = _call(student, a)
-        if status == "stub":
-            return UNANSWERED
-        if status == "error":
-            return CheckResult(False, True, str(value))
-        number = as_number(value)
-        if number is None:
-            return _NOT_A_NUMBER
-        exact = math.sqrt(2 / (1 + a * a))
-        if math.isclose(number, exact, rel_tol=1e-9):
-            continue
-        for wrong, why in _leaky_slips(a):
-            if math.isclose(number, wrong, rel_tol=1e-6):
-                return CheckResult(False, True, f"Not yet (at a = {a}). {why}")
-        direction = "too large" if number > exact else "too small"
-        return CheckResult(
-            False,
-            True,
-            f"Not yet: at a = {a} your gain is {direction}. Hint: the layer keeps "
-            "E[φ(z)²] = (1 + a²)/2 · Var(z); choose g so that g² times that share is 1.",
+        value, problem = call_student(student, a)
+        if problem is not None:
+            return problem
+        verdict = judge_number(
+            value,
+            math.sqrt(2 / (1 + a * a)),
+            _leaky_slips(a),
+            where=f"at a = {a}",
+            hint="the layer keeps E[φ(z)²] = (1 + a²)/2 · Var(z); choose g so that g² times "
+            "that share is 1.",
+            slip_rel=1e-6,
         )
+        if verdict is not None:
+            return verdict
     return CheckResult(True, True, "Correct: it agrees at three slopes.")
 
 
@@ -513,26 +489,19 @@ def check_preserving_gain(
     ``Var(phi)`` or ``E[phi]^2`` for ``E[phi^2]``.
     """
     for description, phi, q in _PRESERVING_CASES:
-        status, value = _call(student, phi, q)
-        if status == "stub":
-            return UNANSWERED
-        if status == "error":
-            return CheckResult(False, True, str(value))
-        number = as_number(value)
-        if number is None:
-            return _NOT_A_NUMBER
-        exact = math.sqrt(q / _expect(lambda u, phi=phi, q=q: phi(math.sqrt(q) * u) ** 2))
-        if math.isclose(number, exact, rel_tol=1e-4):
-            continue
-        for wrong, why in _preserving_slips(phi, q):
-            if math.isfinite(wrong) and math.isclose(number, wrong, rel_tol=1e-3):
-                return CheckResult(False, True, f"Not yet (for {description}). {why}")
-        direction = "too large" if number > exact else "too small"
-        return CheckResult(
-            False,
-            True,
-            f"Not yet: for {description} your gain is {direction}. Hint: compute "
-            "E[φ(sqrt(q)·u)²] as sum(w·φ(sqrt(q)·t)²)/sqrt(2π) with hermegauss nodes t, "
-            "weights w; then g = sqrt(q / that).",
+        value, problem = call_student(student, phi, q)
+        if problem is not None:
+            return problem
+        verdict = judge_number(
+            value,
+            math.sqrt(q / _expect(lambda u, phi=phi, q=q: phi(math.sqrt(q) * u) ** 2)),
+            _preserving_slips(phi, q),
+            where=f"for {description}",
+            hint="compute E[φ(sqrt(q)·u)²] as sum(w·φ(sqrt(q)·t)²)/sqrt(2π) with hermegauss "
+            "nodes t, weights w; then g = sqrt(q / that).",
+            rel=1e-4,
+            slip_rel=1e-3,
         )
+        if verdict is not None:
+            return verdict
     return CheckResult(True, True, "Correct: it agrees for sigmoid, tanh and ReLU.")
