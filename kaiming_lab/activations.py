@@ -133,12 +133,15 @@ def get_activation(name: str | Activation, *, slope: float = 0.01) -> Activation
     ``relu`` is ``max(0, z)``; ``leaky_relu`` is ``z`` for ``z > 0`` and
     ``slope * z`` otherwise; ``gelu`` is the exact ``z * Phi(z)``; ``selu``
     uses Klambauer et al.'s constants. Passing an :class:`Activation` returns it.
+    Names ignore case (``"ReLU"``); ``slope`` must be a number in ``[0, 1]``
+    whichever activation is asked for, so a typo never passes unnoticed.
     """
     if isinstance(name, Activation):
         return name
     key = check_choice("activation", name, ACTIVATIONS)
+    slope = check_float("slope", slope, minimum=0.0, maximum=1.0)
     if key == "relu":
         return _leaky(0.0)
     if key == "leaky_relu":
-        return _leaky(check_float("slope", slope, minimum=0.0, maximum=1.0))
+        return _leaky(slope)
     return _FIXED[key]

@@ -104,7 +104,7 @@ def test_widths_sequence_must_match_depth():
 def test_input_array_checks():
     with pytest.raises(ValueError, match=r"x must have shape \(batch, 4\)"):
         kl.simulate_forward(2, 4, x=np.zeros((3, 5)))
-    with pytest.raises(ValueError, match="x must be finite"):
+    with pytest.raises(ValueError, match="x must contain only finite numbers"):
         kl.simulate_forward(2, 4, x=np.full((3, 4), np.nan))
     with pytest.raises(ValueError, match=r"weights\[1\] must have shape \(fan_out, 4\)"):
         kl.propagate(np.zeros((2, 3)), [np.zeros((4, 3)), np.zeros((2, 5))])
