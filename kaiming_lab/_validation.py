@@ -27,6 +27,10 @@ import numpy as np
 #: Default memory budget (bytes) for one call: 2 GiB. Pass ``memory_budget=`` to change it.
 MEMORY_BUDGET_BYTES: int = 2 * 1024**3
 
+#: Largest number of layers a simulation or a prediction accepts (a width-1 net of this
+#: depth is simulated in seconds; deeper requests are refused rather than left running).
+MAX_DEPTH: int = 100_000
+
 #: Largest number of elements a shape may have (numpy's limit on a 64-bit machine).
 MAX_ELEMENTS: int = np.iinfo(np.intp).max
 

@@ -41,6 +41,7 @@ import numpy as np
 from . import initializers as init_mod
 from ._blas import one_blas_thread
 from ._validation import (
+    MAX_DEPTH,
     as_generator,
     check_array,
     check_bool,
@@ -63,9 +64,6 @@ __all__ = [
     "weight_variance_scale",
 ]
 
-
-#: Largest ``depth`` :func:`simulate_forward` accepts (a width-1 net of this depth runs in seconds).
-MAX_DEPTH = 100_000
 
 #: Bytes a numpy array object takes besides its data (header, shape, strides, list slot).
 _ARRAY_OVERHEAD = 160

@@ -49,7 +49,7 @@ def test_z_score_and_formatting():
 def test_bad_samples_are_rejected():
     with pytest.raises(ValueError, match="at least 2 values, got 1"):
         estimate_mean([1.0])
-    with pytest.raises(ValueError, match="samples must be finite"):
+    with pytest.raises(ValueError, match="samples must contain only finite numbers"):
         estimate_mean([1.0, np.nan])
     with pytest.raises(ValueError, match="k must be > 0.0"):
         Estimate(1.0, 0.1, 5).agrees_with(1.0, k=0)

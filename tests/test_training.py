@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import threadpoolctl
 from scipy.special import logsumexp
+from torch_support import require_torch
 
 from kaiming_lab.training import (
     INITS,
@@ -364,7 +365,7 @@ def test_loss_and_gradients_match_pytorch(small_problem):
     Both compute the same sums in a different order, so they agree to a few
     ulps of the largest term: rtol 1e-10 leaves a factor ~1e5 for rounding.
     """
-    torch = pytest.importorskip("torch")
+    torch = require_torch()
     params, X, y = small_problem
     loss, grads = loss_and_grads(params, X, y)
     tensors = [
