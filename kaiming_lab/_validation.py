@@ -149,8 +149,8 @@ def check_shape(name: str, shape: object) -> tuple[int, ...]:
     size = math.prod(dims)
     if size > MAX_ELEMENTS:
         raise ValueError(
-            f"{name} {dims} has {size:.3g} elements, more than an array can hold "
-            f"({MAX_ELEMENTS:.3g}); use smaller dimensions"
+            f"{name} {_show(dims)} has about 10^{len(str(size)) - 1} elements, more than an "
+            f"array can hold ({MAX_ELEMENTS:.3g}); use smaller dimensions"
         )
     return dims
 
@@ -190,7 +190,7 @@ def check_array(
     object arrays raise ``TypeError``; the wrong number of dimensions, too few
     entries or NaN / infinite entries raise ``ValueError`` naming ``name``.
     """
-    if value is None or isinstance(value, (str, bytes)):
+    if value is None or isinstance(value, (str, bytes, bool, np.bool_)):
         raise TypeError(
             f"{name} must be an array of real numbers{shape_hint}, got {_show(value)} "
             f"of type {_type_name(value)}"

@@ -136,12 +136,22 @@ def get_activation(name: str | Activation, *, slope: float = 0.01) -> Activation
     Names ignore case (``"ReLU"``); ``slope`` must be a number in ``[0, 1]``
     whichever activation is asked for, so a typo never passes unnoticed.
     """
-    if isinstance(name, Activation):
-        return name
-    key = check_choice("activation", name, ACTIVATIONS)
+    return _resolve(name, slope, "name")
+
+
+def _resolve(value: str | Activation, slope: object, parameter: str) -> Activation:
+    """:func:`get_activation`, with errors naming ``parameter`` (``activation`` for callers)."""
+    if isinstance(value, Activation):
+        return value
+    key = check_choice(parameter, value, ACTIVATIONS)
     slope = check_float("slope", slope, minimum=0.0, maximum=1.0)
     if key == "relu":
         return _leaky(0.0)
     if key == "leaky_relu":
         return _leaky(slope)
     return _FIXED[key]
+
+
+def activation_argument(value: str | Activation, *, slope: float = 0.01) -> Activation:
+    """:func:`get_activation` for an ``activation`` argument: its errors name ``activation``."""
+    return _resolve(value, slope, "activation")

@@ -51,7 +51,7 @@ from ._validation import (
     check_memory,
     check_widths,
 )
-from .activations import Activation, get_activation
+from .activations import Activation, activation_argument
 
 __all__ = [
     "INITS",
@@ -123,7 +123,7 @@ def weight_variance_scale(
     init = check_choice("init", init, INITS)
     fan_in = check_int("fan_in", fan_in, minimum=1)
     fan_out = check_int("fan_out", fan_out, minimum=1)
-    act = get_activation(activation)
+    act = activation_argument(activation)
     slope = act.slope or 0.0
     kaiming = 2.0 / (1.0 + slope**2)
     if init in ("kaiming", "kaiming_uniform"):
@@ -168,9 +168,11 @@ def _pass_bytes(widths: Sequence[int], batch: int, backward: bool) -> float:
     return work + records + stored
 
 
-def _describe_sizes(widths: Sequence[int], batch: int | None = None) -> str:
+def _describe_sizes(
+    widths: Sequence[int], batch: int | None = None, *, as_widths: bool = False
+) -> str:
     depth = len(widths) - 1
-    if len(set(widths)) == 1:
+    if len(set(widths)) == 1 and not as_widths:
         sizes = f"depth={depth}, width={widths[0]}"
     else:
         shown = list(widths) if len(widths) <= 8 else [*widths[:3], "...", *widths[-2:]]
@@ -193,10 +195,10 @@ def draw_weights(
     before anything is drawn.
     """
     dims = check_widths("widths", widths)
-    act = get_activation(activation)
+    act = activation_argument(activation)
     init = check_choice("init", init, INITS)
     gen = as_generator(rng)
-    check_memory(_describe_sizes(dims), _weight_bytes(dims), memory_budget)
+    check_memory(_describe_sizes(dims, as_widths=True), _weight_bytes(dims), memory_budget)
     return _draw(dims, init, act, gen, memory_budget)
 
 
@@ -264,6 +266,7 @@ class PropagationResult:
     def table(self, every: int = 1, digits: int = 3) -> str:
         """A plain-text table of the statistics, one row every ``every`` layers."""
         every = check_int("every", every, minimum=1)
+        digits = check_int("digits", digits, minimum=1, maximum=17)
         head = f"{'layer':>5}  {'E[z^2]':>10}  {'mean(x)':>10}  {'E[x^2]':>10}  {'zeros':>6}"
         rows = [head]
         layers = sorted({*range(0, self.depth, every), self.depth - 1})
@@ -294,7 +297,11 @@ def _check_weights(weights: object, x_width: int) -> tuple[list[np.ndarray], lis
         hint = f" of shape (fan_out, {widths[-1]})"
         w = check_array(f"weights[{h}]", w, ndim=2, shape_hint=hint, finite=True)
         if w.shape[1] != widths[-1] or w.shape[0] < 1:
-            raise ValueError(f"weights[{h}] must have shape (fan_out, {widths[-1]}), got {w.shape}")
+            source = "x has" if h == 0 else f"weights[{h - 1}] gives"
+            raise ValueError(
+                f"weights[{h}] must have shape (fan_out, {widths[-1]}), got {w.shape}: "
+                f"{source} {widths[-1]} columns"
+            )
         checked.append(w)
         widths.append(w.shape[0])
     return checked, widths
@@ -359,7 +366,7 @@ def propagate(
     ``dL/dx^(h)`` (its mean is 0). ``sigma_w2`` and ``bias_variance`` are
     recorded for the theory, not used.
     """
-    act = get_activation(activation)
+    act = activation_argument(activation)
     x = check_array("x", x, ndim=2, shape_hint=" of shape (batch, d_0)")
     if x.shape[0] < 1 or x.shape[1] < 1:
         raise ValueError(f"x must have at least one row and one column, got shape {x.shape}")
@@ -491,7 +498,7 @@ def simulate_forward(
     ``memory_budget`` bytes (2 GiB by default) are refused before allocating.
     BLAS runs on one thread, so results are bit-identical on every setting.
     """
-    act = get_activation(activation, slope=slope)
+    act = activation_argument(activation, slope=slope)
     dims = resolve_widths(depth, width, widths)
     depth = len(dims) - 1
     multiplier = check_float("multiplier", multiplier, minimum=0.0)

@@ -28,7 +28,7 @@ import numpy as np
 from scipy import integrate, stats
 
 from ._validation import MAX_DEPTH, check_array, check_float, check_int, check_widths
-from .activations import Activation, get_activation
+from .activations import Activation, activation_argument
 
 __all__ = [
     "HalfVarianceResult",
@@ -86,7 +86,7 @@ def second_moment(activation: str | Activation, q: float, *, slope: float = 0.01
     Closed form ``(1 + a^2)/2 * q`` for (leaky) ReLU and ``q`` for linear;
     :func:`gaussian_expectation` otherwise.
     """
-    act = get_activation(activation, slope=slope)
+    act = activation_argument(activation, slope=slope)
     q = check_float("q", q, minimum=0.0)
     if act.homogeneous:
         return act.second_moment_ratio * q
@@ -141,7 +141,7 @@ def predicted_variances(
     scale = _per_layer("sigma_w2", sigma_w2, depth)
     sigma_b2 = check_float("sigma_b2", sigma_b2, minimum=0.0)
     m2 = check_float("input_second_moment", input_second_moment, minimum=0.0)
-    act = get_activation(activation, slope=slope)
+    act = activation_argument(activation, slope=slope)
     q = np.empty(depth)
     with np.errstate(all="ignore"):
         q[0] = scale[0] * m2 + sigma_b2
@@ -177,7 +177,7 @@ def predicted_gradient_variances(
     if depth > MAX_DEPTH:
         raise ValueError(f"widths must have at most {MAX_DEPTH + 1} entries, got {len(dims)}")
     scale = _per_layer("sigma_w2", sigma_w2, depth)
-    act = get_activation(activation, slope=slope)
+    act = activation_argument(activation, slope=slope)
     if not act.homogeneous and forward_variances is None:
         raise ValueError(
             f"forward_variances is needed for the non-homogeneous activation {act.name!r}"
