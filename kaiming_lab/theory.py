@@ -335,24 +335,32 @@ def _quiet_quad(func, lo: float, hi: float, **kwargs) -> tuple[float, float, boo
     return float(value), float(err), not caught
 
 
-def _extend_tails(inner: list[float], lo: float, hi: float, integrand) -> list[float]:
-    """Add edges a decade apart beyond the outermost cuts while a tail still carries weight.
-
-    ``|u| integrand(u)`` is the integral's weight per unit of ``log u``; a tail
-    as heavy as Student-t's with 2.1 degrees of freedom keeps it above 1e-18 of
-    the largest value for hundreds of decades, which quad's transformation of
-    an infinite interval cannot resolve. Stops at ``|u| = 1e300``.
-    """
-    if not inner:
-        return inner
+def _log_weight(integrand):
+    """``u -> |u| integrand(u)``: the integral's weight per unit of ``log |u|`` (0 if not finite)."""
 
     def weight(u: float) -> float:
         with np.errstate(all="ignore"):
             value = abs(u) * integrand(u)
         return value if math.isfinite(value) else 0.0
 
-    peak = max(weight(u) for u in inner)
+    return weight
+
+
+#: Weight (relative to the largest) below which a stretch of ``u`` is not subdivided further.
+_NEGLIGIBLE_WEIGHT = 1e-18
+
+
+def _extend_tails(inner: list[float], lo: float, hi: float, weight, peak: float) -> list[float]:
+    """Add edges a decade apart beyond the outermost cuts while a tail still carries weight.
+
+    A tail as heavy as Student-t's with 2.1 degrees of freedom keeps its
+    weight ``|u| integrand(u)`` above 1e-18 of the largest for hundreds of
+    decades, which quad's transformation of an infinite interval cannot
+    resolve. Stops at ``|u| = 1e300``.
+    """
     out = list(inner)
+    if not out:
+        return out
     for end, sign, limit in ((out[-1], 1.0, hi), (out[0], -1.0, lo)):
         u = end
         if sign * u <= 0.0:
@@ -360,26 +368,29 @@ def _extend_tails(inner: list[float], lo: float, hi: float, integrand) -> list[f
         while abs(u) < 1e299 and sign * (limit - u * 10.0) > 0.0:
             u *= 10.0
             out.append(u)
-            if weight(u) <= 1e-18 * peak:
+            if weight(u) <= _NEGLIGIBLE_WEIGHT * peak:
                 break
     return sorted(out)
 
 
-def _geometric_refinement(edges: list[float]) -> list[float]:
+def _geometric_refinement(edges: list[float], weight, peak: float) -> list[float]:
     """Insert a point every factor of 10 between finite edges of one sign that span decades.
 
     A heavy tail spreads its contribution over many decades of ``u``; quad's
-    nodes, spaced evenly on ``[a, b]``, would otherwise step over the part near ``a``.
+    nodes, spaced evenly on ``[a, b]``, would otherwise step over the part near
+    ``a``. Stretches whose ends both carry negligible weight are left whole.
     """
     out = [edges[0]]
     for a, b in itertools.pairwise(edges):
-        if math.isfinite(a) and math.isfinite(b) and a * b >= 0 and a != b:
+        heavy = max(weight(a), weight(b)) > _NEGLIGIBLE_WEIGHT * peak
+        if heavy and math.isfinite(a) and math.isfinite(b) and a * b >= 0 and a != b:
             small, large = sorted((abs(a), abs(b)))
             sign = 1.0 if a + b > 0 else -1.0
             if small == 0.0:  # [0, b]: six decades below b are enough
                 points = [sign * large * 10.0**-k for k in range(1, 7)]
             else:
-                steps = min(int(math.log10(large / small)), 300)
+                ratio = large / small
+                steps = min(int(math.log10(ratio)), 300) if math.isfinite(ratio) else 300
                 points = [sign * small * 10.0**k for k in range(1, steps + 1)]
             out += sorted(p for p in points if a < p < b)
         out.append(b)
@@ -404,8 +415,10 @@ def _density_integral(std: _Standardised, lo: float, hi: float) -> tuple[float, 
     def integrand(u: float) -> float:
         return (m + u) ** 2 * float(pdf(u))
 
-    inner = _extend_tails(inner, lo, hi, integrand)
-    edges = _geometric_refinement([lo, *inner, hi])
+    weight = _log_weight(integrand)
+    peak = max((weight(u) for u in inner), default=0.0)
+    inner = _extend_tails(inner, lo, hi, weight, peak)
+    edges = _geometric_refinement([lo, *inner, hi], weight, peak)
 
     total = error = 0.0
     clean = True
