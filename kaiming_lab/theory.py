@@ -336,7 +336,7 @@ def _quiet_quad(func, lo: float, hi: float, **kwargs) -> tuple[float, float, boo
 
 
 def _log_weight(integrand):
-    """``u -> |u| integrand(u)``: the integral's weight per unit of ``log |u|`` (0 if not finite)."""
+    """``u -> |u| integrand(u)``: weight per unit of ``log |u|`` (0 where not finite)."""
 
     def weight(u: float) -> float:
         with np.errstate(all="ignore"):

@@ -79,5 +79,5 @@ def test_bad_seed():
 
 @pytest.mark.parametrize("fraction", [0.001, 0.999])
 def test_fractions_that_would_empty_a_class_are_refused(fraction):
-    with pytest.raises(ValueError, match=rf"test_fraction must leave every class .* got {fraction}"):
+    with pytest.raises(ValueError, match=rf"test_fraction must leave every class .* {fraction}"):
         load_digits_split(test_fraction=fraction)
