@@ -45,6 +45,21 @@ class Activation:
     slope: float | None = None
     second_moment_ratio: float | None = None
 
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str):
+            raise TypeError(f"name must be a string, got {self.name!r}")
+        for label in ("forward", "derivative"):
+            if not callable(getattr(self, label)):
+                raise TypeError(
+                    f"{label} must be a callable acting on numpy arrays, "
+                    f"got {getattr(self, label)!r}"
+                )
+        if self.slope is not None:
+            object.__setattr__(self, "slope", check_float("slope", self.slope, minimum=0.0))
+        if self.second_moment_ratio is not None:
+            ratio = check_float("second_moment_ratio", self.second_moment_ratio, minimum=0.0)
+            object.__setattr__(self, "second_moment_ratio", ratio)
+
     @property
     def homogeneous(self) -> bool:
         """True when ``phi(c z) = c phi(z)`` for all ``c > 0``."""

@@ -252,6 +252,11 @@ class HalfVarianceResult:
     abserr: float
     half_variance: float
 
+    def __post_init__(self) -> None:
+        for label in ("integral", "abserr", "half_variance"):
+            value = check_float(label, getattr(self, label), minimum=0.0)
+            object.__setattr__(self, label, value)
+
     @property
     def difference(self) -> float:
         """``integral - half_variance``."""

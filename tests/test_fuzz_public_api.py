@@ -394,6 +394,28 @@ SPECS = [
         {"value": BAD_REAL, "se": BAD_NONNEGATIVE, "n": BAD_POSITIVE_INT},
     ),
     Spec(
+        "Activation",
+        kl.Activation,
+        {"name": "relu", "forward": np.abs, "derivative": np.sign},
+        {
+            "name": [None, 3],
+            "forward": [None, "relu"],
+            "derivative": [3.0],
+            "slope": BAD_NONNEGATIVE,
+            "second_moment_ratio": BAD_NONNEGATIVE,
+        },
+    ),
+    Spec(
+        "HalfVarianceResult",
+        kl.HalfVarianceResult,
+        {"integral": 0.5, "abserr": 1e-12, "half_variance": 0.5},
+        {
+            "integral": BAD_NONNEGATIVE,
+            "abserr": BAD_NONNEGATIVE,
+            "half_variance": BAD_NONNEGATIVE,
+        },
+    ),
+    Spec(
         "Estimate.format",
         _call_method(ESTIMATE, "format"),
         {},
