@@ -18,6 +18,14 @@ The tree shows three kinds of code:
 Weights are ``(fan_out, fan_in)`` everywhere: the lecture's
 ``W^(h)`` in R^{d_{h+1} x d_h} and PyTorch's layout. Importing the package
 changes no global state.
+
+Bad input raises ``TypeError`` or ``ValueError`` naming the parameter, the
+value and what is allowed; numpy scalars count as numbers and booleans, and
+names (activations, initialisers, modes) ignore case. Requests that would need
+more than 2 GiB (pass ``memory_budget=<bytes>`` to change it) or more than
+100,000 layers are refused before anything is allocated. Extreme but valid
+settings return a result that says what happened (``overflow_layer``,
+``diverged_at_epoch``, ``inf`` predictions) without warnings.
 """
 
 from .activations import ACTIVATIONS, Activation, get_activation

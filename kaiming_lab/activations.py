@@ -45,6 +45,21 @@ class Activation:
     slope: float | None = None
     second_moment_ratio: float | None = None
 
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str):
+            raise TypeError(f"name must be a string, got {self.name!r}")
+        for label in ("forward", "derivative"):
+            if not callable(getattr(self, label)):
+                raise TypeError(
+                    f"{label} must be a callable acting on numpy arrays, "
+                    f"got {getattr(self, label)!r}"
+                )
+        if self.slope is not None:
+            object.__setattr__(self, "slope", check_float("slope", self.slope, minimum=0.0))
+        if self.second_moment_ratio is not None:
+            ratio = check_float("second_moment_ratio", self.second_moment_ratio, minimum=0.0)
+            object.__setattr__(self, "second_moment_ratio", ratio)
+
     @property
     def homogeneous(self) -> bool:
         """True when ``phi(c z) = c phi(z)`` for all ``c > 0``."""
@@ -133,12 +148,25 @@ def get_activation(name: str | Activation, *, slope: float = 0.01) -> Activation
     ``relu`` is ``max(0, z)``; ``leaky_relu`` is ``z`` for ``z > 0`` and
     ``slope * z`` otherwise; ``gelu`` is the exact ``z * Phi(z)``; ``selu``
     uses Klambauer et al.'s constants. Passing an :class:`Activation` returns it.
+    Names ignore case (``"ReLU"``); ``slope`` must be a number in ``[0, 1]``
+    whichever activation is asked for, so a typo never passes unnoticed.
     """
-    if isinstance(name, Activation):
-        return name
-    key = check_choice("activation", name, ACTIVATIONS)
+    return _resolve(name, slope, "name")
+
+
+def _resolve(value: str | Activation, slope: object, parameter: str) -> Activation:
+    """:func:`get_activation`, with errors naming ``parameter`` (``activation`` for callers)."""
+    if isinstance(value, Activation):
+        return value
+    key = check_choice(parameter, value, ACTIVATIONS)
+    slope = check_float("slope", slope, minimum=0.0, maximum=1.0)
     if key == "relu":
         return _leaky(0.0)
     if key == "leaky_relu":
-        return _leaky(check_float("slope", slope, minimum=0.0, maximum=1.0))
+        return _leaky(slope)
     return _FIXED[key]
+
+
+def activation_argument(value: str | Activation, *, slope: float = 0.01) -> Activation:
+    """:func:`get_activation` for an ``activation`` argument: its errors name ``activation``."""
+    return _resolve(value, slope, "activation")

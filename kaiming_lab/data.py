@@ -62,15 +62,41 @@ def stratified_split(
 
     Each class ``c`` with ``n_c`` samples is shuffled with ``rng`` and its
     first ``round(test_fraction * n_c)`` indices go to the test set, so every
-    class keeps (up to rounding) the same share in both parts.
+    class keeps (up to rounding) the same share in both parts. ``ValueError``
+    (naming ``test_fraction`` and the range that works for these labels) is
+    raised when some class would have no sample in one of the two parts.
     """
     test_fraction = check_float("test_fraction", test_fraction, minimum=0.0, strict_minimum=True)
     if test_fraction >= 1.0:
         raise ValueError(f"test_fraction must be < 1, got {test_fraction}")
     rng = as_generator(rng)
+    if y is None or isinstance(y, (str, bytes)):
+        raise TypeError(f"y must be a 1-D array of integer class labels, got {y!r}")
     y = np.asarray(y)
+    if y.dtype.kind not in "iu" or y.ndim != 1:
+        raise TypeError(
+            f"y must be a 1-D array of integer class labels, got dtype {y.dtype} "
+            f"and shape {y.shape}"
+        )
+    classes, counts = np.unique(y, return_counts=True)
+    if classes.size == 0:
+        raise ValueError("y must hold at least one label, got an empty array")
+    n_test = [round(test_fraction * n) for n in counts]
+    if min(n_test) < 1 or any(k >= n for k, n in zip(n_test, counts, strict=True)):
+        smallest = int(counts.min())
+        if smallest < 2:
+            raise ValueError(
+                f"y: class {classes[np.argmin(counts)]} has a single sample, so it cannot be in "
+                f"both the training and the test part"
+            )
+        low, high = 0.5 / smallest, 1.0 - 0.5 / smallest
+        raise ValueError(
+            f"test_fraction must leave every class at least one sample in each part: with "
+            f"{smallest} samples in the smallest class it must lie roughly between "
+            f"{low:.3g} and {high:.3g}, got {test_fraction}"
+        )
     test_parts = []
-    for c in np.unique(y):
+    for c in classes:
         members = rng.permutation(np.flatnonzero(y == c))
         test_parts.append(members[: round(test_fraction * len(members))])
     test = np.sort(np.concatenate(test_parts))
@@ -85,14 +111,17 @@ def load_digits_split(test_fraction: float = 0.2, seed: int = 0) -> DigitsSplit:
     so the same seed gives the same split on every machine. Standardisation
     uses the training set's per-pixel mean and standard deviation (``ddof=0``);
     pixels that are constant over the training images (a few always-blank
-    corner pixels) get scale 1, so they become 0 instead of 0/0.
+    corner pixels) get scale 1, so they become 0 instead of 0/0. Every class
+    keeps at least one image in each part (about ``0.003 <= test_fraction <= 0.997``
+    for the 174 to 183 images per class); other fractions raise ``ValueError``.
     """
     from sklearn.datasets import load_digits
 
+    seed = check_int("seed", seed, minimum=0)
+    test_fraction = check_float("test_fraction", test_fraction, minimum=0.0, strict_minimum=True)
     digits = load_digits()
     X = digits.data.astype(np.float64)
     y = digits.target.astype(np.int64)
-    seed = check_int("seed", seed, minimum=0)
     train, test = stratified_split(y, test_fraction, np.random.default_rng(seed))
     mean = X[train].mean(axis=0)
     std = X[train].std(axis=0)

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from ._validation import check_float, check_int
+from ._validation import check_choice, check_float, check_int
 from .propagation import PropagationResult
 
 __all__ = ["layer_multiplier", "layer_statistic", "predicted_break_layer", "stats_table"]
@@ -29,6 +29,14 @@ STATISTICS: dict[str, str] = {
 }
 
 
+def _check_result(label: str, result: object) -> None:
+    if not isinstance(result, PropagationResult):
+        raise TypeError(
+            f"{label} must be a PropagationResult (from simulate_forward or propagate), "
+            f"got {type(result).__name__}"
+        )
+
+
 def layer_statistic(result: PropagationResult, name: str) -> np.ndarray:
     """One statistic per layer ``h = 0 .. H-1``.
 
@@ -36,8 +44,8 @@ def layer_statistic(result: PropagationResult, name: str) -> np.ndarray:
     weights), finite for as long as ``z`` is; ``std_x = sqrt(E[x^2] - mean(x)^2)``
     (ReLU outputs are not centred).
     """
-    if name not in STATISTICS:
-        raise ValueError(f"name must be one of {list(STATISTICS)}, got {name!r}")
+    _check_result("result", result)
+    name = check_choice("name", name, STATISTICS)
     with np.errstate(all="ignore"):
         if name == "std_x":
             return np.sqrt(np.maximum(result.second_moment_x - result.mean_x**2, 0.0))
@@ -51,6 +59,7 @@ def layer_multiplier(width: int, weight_std: float) -> float:
     expected variance is this factor to the power ``h``.
     """
     width = check_int("width", width, minimum=1)
+    weight_std = check_float("weight_std", weight_std, minimum=0.0, maximum=1e150)
     return width * weight_std**2 / 2.0
 
 
@@ -80,6 +89,17 @@ def stats_table(
 ) -> str:
     """One column per setting, one row every ``every`` layers (the last layer included)."""
     every = check_int("every", every, minimum=1)
+    digits = check_int("digits", digits, minimum=1, maximum=17)
+    name = check_choice("name", name, STATISTICS)
+    if not isinstance(results, Mapping) or not results:
+        raise TypeError(
+            "results must be a non-empty mapping {label: PropagationResult}, "
+            f"got {type(results).__name__}" + (" (empty)" if isinstance(results, Mapping) else "")
+        )
+    for label, r in results.items():
+        if not isinstance(label, str):
+            raise TypeError(f"results keys must be string labels, got {label!r}")
+        _check_result(f"results[{label!r}]", r)
     cols = {label: layer_statistic(r, name) for label, r in results.items()}
     depth = min(len(c) for c in cols.values())
     width = max(12, *(len(label) + 2 for label in cols))

@@ -20,7 +20,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validation import as_generator, check_int
+from ._validation import (
+    MAX_DEPTH,
+    as_generator,
+    check_array,
+    check_choice,
+    check_int,
+    check_memory,
+)
 from .montecarlo import Estimate, estimate_mean, estimate_variance
 from .propagation import PropagationResult, simulate_forward
 from .theory import predicted_variances
@@ -39,7 +46,12 @@ def log_drift_prediction(width: int, layers: np.ndarray | int) -> np.ndarray:
     the product is a random walk whose variance grows by ``5 / n`` per layer.
     """
     width = check_int("width", width, minimum=1)
-    return 5.0 * np.asarray(layers, dtype=float) / width
+    if isinstance(layers, (bool, np.bool_)):
+        raise TypeError(f"layers must be a layer index or an array of them, got {layers!r}")
+    layers = check_array("layers", layers)
+    if np.any(layers < 0):
+        raise ValueError(f"layers must be >= 0, got {layers!r}")
+    return 5.0 * layers / width
 
 
 @dataclass(frozen=True)
@@ -70,8 +82,7 @@ class NetworkEnsemble:
 
     def values(self, statistic: str = "mean_sq_z") -> np.ndarray:
         """Array ``(n_networks, depth)``: one row per network."""
-        if statistic not in _STATISTICS:
-            raise ValueError(f"statistic must be one of {list(_STATISTICS)}, got {statistic!r}")
+        statistic = check_choice("statistic", statistic, _STATISTICS)
         return np.stack([getattr(r, statistic) for r in self.results])
 
     def layer_estimates(self, statistic: str = "mean_sq_z") -> list[Estimate]:
@@ -98,12 +109,20 @@ class NetworkEnsemble:
     def z_scores(self, statistic: str = "mean_sq_z", exact: np.ndarray | None = None) -> np.ndarray:
         """``(mean - exact) / se`` per layer; ``exact`` defaults to :meth:`theory`."""
         mean, se = self.means_and_ses(statistic)
-        target = self.theory() if exact is None else np.asarray(exact, dtype=float)
+        if exact is None:
+            target = self.theory()
+        else:
+            target = check_array("exact", exact, ndim=(0, 1))
+            if target.ndim == 1 and target.shape != (self.depth,):
+                raise ValueError(
+                    f"exact must hold one value per layer ({self.depth}), got {target.shape[0]}"
+                )
         return (mean - target) / se
 
     def table(self, *, every: int = 5, n_single: int = 3, digits: int = 3) -> str:
         """Plain-text table: ``mean_sq_z`` of a few single networks, the mean ± SE, the theory."""
         every = check_int("every", every, minimum=1)
+        digits = check_int("digits", digits, minimum=1, maximum=17)
         n_single = min(check_int("n_single", n_single, minimum=0), self.n_networks)
         values = self.values("mean_sq_z")
         estimates = self.layer_estimates("mean_sq_z")
@@ -156,6 +175,15 @@ def simulate_networks(
     """
     n_networks = check_int("n_networks", n_networks, minimum=2)
     parent = as_generator(seed, "seed")
+    if x is not None:
+        x = check_array("x", x, ndim=2, shape_hint=" of shape (batch, width)")
+    depth = check_int("depth", depth, minimum=1, maximum=MAX_DEPTH)
+    # each network keeps a result of about 2 KiB plus 8 arrays of depth floats
+    check_memory(
+        f"n_networks={n_networks}, depth={depth}",
+        n_networks * (2048.0 + 64.0 * depth),
+        kwargs.get("memory_budget"),
+    )
     children = parent.spawn(n_networks)
     results = tuple(simulate_forward(depth, width, seed=child, x=x, **kwargs) for child in children)
     if x is None:

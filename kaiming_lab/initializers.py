@@ -8,7 +8,9 @@ weight ``(out_channels, in_channels, k1, k2, ...)`` multiplies both fans by
 the receptive-field size ``k1 * k2 * ...``.
 
 Every function draws with a ``numpy.random.Generator`` (``rng`` may be a seed,
-a ``Generator`` or ``None``) and returns a new ``float64`` array.
+a ``Generator`` or ``None``) and returns a new ``float64`` array. A shape whose
+array would need more than the memory budget (2 GiB by default; pass
+``memory_budget=<bytes>`` to change it) is refused before anything is drawn.
 """
 
 from __future__ import annotations
@@ -16,9 +18,16 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import stats
+from scipy import special, stats
 
-from ._validation import as_generator, check_choice, check_float, check_shape
+from ._validation import (
+    as_generator,
+    check_bool,
+    check_choice,
+    check_float,
+    check_memory,
+    check_shape,
+)
 
 __all__ = [
     "GAINS",
@@ -52,6 +61,13 @@ GAINS: tuple[str, ...] = (*sorted(_FIXED_GAINS), "leaky_relu")
 
 MODES = ("fan_in", "fan_out")
 
+#: Largest ``|a|`` (negative slope) accepted: beyond it ``1 + a^2`` no longer fits a float64.
+MAX_SLOPE = 1e150
+
+
+def _check_slope(name: str, value: object) -> float:
+    return check_float(name, value, minimum=-MAX_SLOPE, maximum=MAX_SLOPE)
+
 
 def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
     """PyTorch's table of recommended gains ``g`` (std = g / sqrt(fan)).
@@ -69,12 +85,14 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
     For ReLU and leaky ReLU the gain solves ``g^2 E[phi(z)^2] = E[z^2]`` for a
     symmetric ``z``, which is what keeps the variance constant with depth; the
     other entries are conventions (see ``kaiming_lab.theory.fixed_point_gain``
-    for the derived values).
+    for the derived values). Names ignore case (``"Leaky_ReLU"`` is
+    ``"leaky_relu"``); ``|param|`` must be at most ``1e150`` so that
+    ``1 + param^2`` fits a float64.
     """
     name = check_choice("nonlinearity", nonlinearity, GAINS)
     if name == "leaky_relu":
-        slope = 0.01 if param is None else check_float("param", param)
-        return math.sqrt(2.0 / (1.0 + slope**2))
+        slope = 0.01 if param is None else _check_slope("param", param)
+        return math.sqrt(2.0 / (1.0 + slope * slope))
     if param is not None:
         raise ValueError(f"param is only used with nonlinearity='leaky_relu', got param={param!r}")
     return _FIXED_GAINS[name]
@@ -83,11 +101,19 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
 def compute_fans(shape: tuple[int, ...]) -> tuple[int, int]:
     """Return ``(fan_in, fan_out)`` for a weight of shape ``(fan_out, fan_in, *kernel)``.
 
-    ``fan_in = shape[1] * prod(kernel)`` and ``fan_out = shape[0] * prod(kernel)``.
+    ``fan_in = shape[1] * prod(kernel)`` and ``fan_out = shape[0] * prod(kernel)``
+    (``torch.nn.init``'s rule for linear and 1-D to 3-D convolution weights).
     """
     dims = check_shape("shape", shape)
     receptive = math.prod(dims[2:])
     return dims[1] * receptive, dims[0] * receptive
+
+
+def _checked_shape(shape: object, memory_budget: int | None) -> tuple[int, ...]:
+    """``shape`` as a tuple, refused when a float64 array of it exceeds the memory budget."""
+    dims = check_shape("shape", shape)
+    check_memory(f"shape={dims}", 8.0 * math.prod(dims), memory_budget)
+    return dims
 
 
 def _fan(shape: tuple[int, ...], mode: str) -> int:
@@ -107,10 +133,12 @@ def kaiming_std(
 
     With the defaults (``a=0``, ``leaky_relu``) the gain is ``sqrt(2)`` and the
     variance is ``2 / fan_in``: the lecture's ``N(0, 2/d_h)``.
-    ``a`` is the negative slope of the leaky ReLU, not a scale factor.
+    ``a`` is the negative slope of the leaky ReLU, not a scale factor; it is
+    used only with ``nonlinearity="leaky_relu"`` (any case), as in PyTorch.
     """
-    a = check_float("a", a)
-    gain = calculate_gain(nonlinearity, a if nonlinearity == "leaky_relu" else None)
+    a = _check_slope("a", a)
+    name = check_choice("nonlinearity", nonlinearity, GAINS)
+    gain = calculate_gain(name, a if name == "leaky_relu" else None)
     return gain / math.sqrt(_fan(shape, mode))
 
 
@@ -121,6 +149,7 @@ def kaiming_normal(
     mode: str = "fan_in",
     nonlinearity: str = "leaky_relu",
     rng: np.random.Generator | int | None = None,
+    memory_budget: int | None = None,
 ) -> np.ndarray:
     """Draw ``W ~ N(0, std^2)`` with ``std = gain / sqrt(fan)`` (He et al. 2015).
 
@@ -129,7 +158,8 @@ def kaiming_normal(
     backward one. ``shape`` is ``(fan_out, fan_in, *kernel)``.
     """
     std = kaiming_std(shape, a=a, mode=mode, nonlinearity=nonlinearity)
-    return as_generator(rng).normal(0.0, std, size=tuple(shape))
+    dims = _checked_shape(shape, memory_budget)
+    return as_generator(rng).normal(0.0, std, size=dims)
 
 
 def kaiming_uniform(
@@ -139,6 +169,7 @@ def kaiming_uniform(
     mode: str = "fan_in",
     nonlinearity: str = "leaky_relu",
     rng: np.random.Generator | int | None = None,
+    memory_budget: int | None = None,
 ) -> np.ndarray:
     """Draw ``W ~ U(-bound, bound)`` with ``bound = gain * sqrt(3 / fan)``.
 
@@ -146,7 +177,8 @@ def kaiming_uniform(
     variance as :func:`kaiming_normal` with the same arguments.
     """
     bound = math.sqrt(3.0) * kaiming_std(shape, a=a, mode=mode, nonlinearity=nonlinearity)
-    return as_generator(rng).uniform(-bound, bound, size=tuple(shape))
+    dims = _checked_shape(shape, memory_budget)
+    return as_generator(rng).uniform(-bound, bound, size=dims)
 
 
 def xavier_normal(
@@ -154,17 +186,20 @@ def xavier_normal(
     *,
     gain: float = 1.0,
     rng: np.random.Generator | int | None = None,
+    memory_budget: int | None = None,
 ) -> np.ndarray:
     """Draw ``W ~ N(0, std^2)`` with ``std = gain * sqrt(2 / (fan_in + fan_out))``.
 
     Glorot and Bengio (2010) average the forward and backward conditions of a
     linear (or tanh near 0) layer. For a square layer this is ``N(0, 1/d)``:
     half of Kaiming's variance, which a ReLU net halves again at every layer.
+    ``gain`` must be in ``[0, 1e150]``.
     """
-    gain = check_float("gain", gain, minimum=0.0)
+    gain = check_float("gain", gain, minimum=0.0, maximum=MAX_SLOPE)
     fan_in, fan_out = compute_fans(shape)
     std = gain * math.sqrt(2.0 / (fan_in + fan_out))
-    return as_generator(rng).normal(0.0, std, size=tuple(shape))
+    dims = _checked_shape(shape, memory_budget)
+    return as_generator(rng).normal(0.0, std, size=dims)
 
 
 def xavier_uniform(
@@ -172,18 +207,24 @@ def xavier_uniform(
     *,
     gain: float = 1.0,
     rng: np.random.Generator | int | None = None,
+    memory_budget: int | None = None,
 ) -> np.ndarray:
-    """Draw ``W ~ U(-bound, bound)`` with ``bound = gain * sqrt(6 / (fan_in + fan_out))``."""
-    gain = check_float("gain", gain, minimum=0.0)
+    """Draw ``W ~ U(-bound, bound)`` with ``bound = gain * sqrt(6 / (fan_in + fan_out))``.
+
+    ``gain`` must be in ``[0, 1e150]``.
+    """
+    gain = check_float("gain", gain, minimum=0.0, maximum=MAX_SLOPE)
     fan_in, fan_out = compute_fans(shape)
     bound = gain * math.sqrt(6.0 / (fan_in + fan_out))
-    return as_generator(rng).uniform(-bound, bound, size=tuple(shape))
+    dims = _checked_shape(shape, memory_budget)
+    return as_generator(rng).uniform(-bound, bound, size=dims)
 
 
 def pytorch_linear_default(
     shape: tuple[int, ...],
     *,
     rng: np.random.Generator | int | None = None,
+    memory_budget: int | None = None,
 ) -> np.ndarray:
     """``nn.Linear``'s default weight: ``kaiming_uniform(a=sqrt(5))``.
 
@@ -191,19 +232,42 @@ def pytorch_linear_default(
     ``1/sqrt(fan_in)`` and ``Var(W) = 1 / (3 fan_in)``: one sixth of Kaiming's
     ``2 / fan_in``. In a ReLU net each layer multiplies the variance by 1/6.
     """
-    return kaiming_uniform(shape, a=math.sqrt(5.0), rng=rng)
+    return kaiming_uniform(shape, a=math.sqrt(5.0), rng=rng, memory_budget=memory_budget)
+
+
+#: Below this cut the series ``c/sqrt(3) * sqrt(1 - 2c^2/15)`` is exact in float64.
+_SMALL_CUT = 1e-4
+#: Above this cut the removed tail mass (about ``exp(-c^2/2)``) is below float64 resolution.
+_LARGE_CUT = 40.0
 
 
 def truncated_normal_std(cut: float = 2.0) -> float:
     """Standard deviation of ``N(0, 1)`` truncated to ``[-cut, cut]``.
 
-    ``sqrt(1 - 2 cut phi(cut) / (2 Phi(cut) - 1))`` with ``phi``, ``Phi`` the
-    standard normal density and CDF; computed as
-    ``scipy.stats.truncnorm(-cut, cut).std()``. For ``cut = 2`` it is
-    ``0.87962566103423978``: cutting the tails removes about 23% of the variance.
+    ``Var = 1 - 2 c phi(c) / (2 Phi(c) - 1)`` with ``phi``, ``Phi`` the standard
+    normal density and CDF. That form cancels badly for small cuts, so three
+    regimes, each accurate to a few ulps:
+
+    * ``c < 1e-4``: the series ``Var = c^2/3 (1 - 2c^2/15)`` (nearly uniform on
+      ``[-c, c]``, whose std is ``c / sqrt(3)``);
+    * ``1e-4 <= c < 1``: ``Var = P(3/2, c^2/2) / P(1/2, c^2/2)`` with ``P`` the
+      regularised lower incomplete gamma function (``scipy.special.gammainc``);
+    * ``c >= 1``: the closed form above with ``scipy.special.erf``; for
+      ``c >= 40`` it is 1 to float64 precision and 1.0 is returned.
+
+    For ``cut = 2`` it is ``0.87962566103423978``: cutting the tails removes
+    about 23% of the variance.
     """
     cut = check_float("cut", cut, minimum=0.0, strict_minimum=True)
-    return float(stats.truncnorm(-cut, cut).std())
+    if cut < _SMALL_CUT:
+        return cut / math.sqrt(3.0) * math.sqrt(1.0 - 2.0 * cut * cut / 15.0)
+    if cut < 1.0:
+        y = 0.5 * cut * cut
+        return math.sqrt(float(special.gammainc(1.5, y) / special.gammainc(0.5, y)))
+    if cut >= _LARGE_CUT:
+        return 1.0
+    density = math.exp(-0.5 * cut * cut) / math.sqrt(2.0 * math.pi)
+    return math.sqrt(1.0 - 2.0 * cut * density / float(special.erf(cut / math.sqrt(2.0))))
 
 
 def he_truncated_normal(
@@ -211,21 +275,26 @@ def he_truncated_normal(
     *,
     corrected: bool = True,
     rng: np.random.Generator | int | None = None,
+    memory_budget: int | None = None,
 ) -> np.ndarray:
     """Keras ``HeNormal`` / JAX ``he_normal``: a truncated normal with variance ``2 / fan_in``.
 
-    Draws from ``N(0, s^2)`` and redraws anything outside ``[-2 s, 2 s]``, with
-    ``s = sqrt(2 / fan_in) / truncated_normal_std(2)``: dividing by the truncated
-    std (0.8796) makes the variance after truncation ``2 / fan_in``. With
-    ``corrected=False``, ``s = sqrt(2 / fan_in)`` and the variance is only
-    ``0.8796^2 = 0.774`` of that. ``shape`` is ``(fan_out, fan_in, *kernel)``
-    as everywhere in this package (Keras and JAX store the transpose).
+    Draws from ``N(0, s^2)`` truncated to ``[-2 s, 2 s]``, with
+    ``s = sqrt(2 / fan_in) / truncated_normal_std(2)``: dividing by the
+    truncated std (0.87962566103423978) makes the variance after truncation
+    ``2 / fan_in``. Keras gets the truncated normal by redrawing values beyond
+    2 std; JAX samples it by inverse CDF, with no redraw (as ``scipy.stats.truncnorm``
+    does here). Both divide by the same constant, so all three give the same
+    distribution. With ``corrected=False``, ``s = sqrt(2 / fan_in)`` and the
+    variance is only ``0.8796^2 = 0.774`` of that. ``shape`` is
+    ``(fan_out, fan_in, *kernel)`` as everywhere in this package (Keras and JAX
+    store the transpose).
     """
-    if not isinstance(corrected, bool):
-        raise TypeError(f"corrected must be True or False, got {corrected!r}")
+    corrected = check_bool("corrected", corrected)
     fan_in, _ = compute_fans(shape)
+    dims = _checked_shape(shape, memory_budget)
     std = math.sqrt(2.0 / fan_in)
     if corrected:
         std /= truncated_normal_std(2.0)
     dist = stats.truncnorm(-2.0, 2.0, loc=0.0, scale=std)
-    return dist.rvs(size=tuple(shape), random_state=as_generator(rng))
+    return dist.rvs(size=dims, random_state=as_generator(rng))

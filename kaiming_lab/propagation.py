@@ -20,10 +20,18 @@ Extreme settings never raise: the first layer whose ``z`` is not finite is
 ``overflow_layer``, the first whose ``x`` is all zero is ``underflow_layer``,
 and later layers' statistics are ``nan`` (after overflow) or ``0`` (after
 underflow with no bias). No floating-point warnings escape.
+
+Sizes are checked before anything is allocated: ``depth`` is at most
+:data:`MAX_DEPTH`, and a request whose weights, activations and per-layer
+records would need more than the memory budget (2 GiB by default; pass
+``memory_budget=<bytes>``) raises ``ValueError`` naming ``depth``, ``width``
+(or ``widths``) and ``batch``. The simulation runs BLAS on one thread, so its
+results are bit-identical whatever the machine's thread setting.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -31,11 +39,23 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import initializers as init_mod
-from ._validation import as_generator, check_choice, check_float, check_int
-from .activations import Activation, get_activation
+from ._blas import one_blas_thread
+from ._validation import (
+    MAX_DEPTH,
+    as_generator,
+    check_array,
+    check_bool,
+    check_choice,
+    check_float,
+    check_int,
+    check_memory,
+    check_widths,
+)
+from .activations import Activation, activation_argument
 
 __all__ = [
     "INITS",
+    "MAX_DEPTH",
     "PropagationResult",
     "draw_weights",
     "propagate",
@@ -45,40 +65,66 @@ __all__ = [
 ]
 
 
-def _kaiming(shape, rng, activation: Activation):
-    return init_mod.kaiming_normal(shape, a=activation.slope or 0.0, rng=rng)
+#: Bytes a numpy array object takes besides its data (header, shape, strides, list slot).
+_ARRAY_OVERHEAD = 160
 
 
-def _kaiming_uniform(shape, rng, activation: Activation):
-    return init_mod.kaiming_uniform(shape, a=activation.slope or 0.0, rng=rng)
+def _kaiming(shape, rng, activation: Activation, memory_budget: int | None = None):
+    return init_mod.kaiming_normal(
+        shape, a=activation.slope or 0.0, rng=rng, memory_budget=memory_budget
+    )
 
 
-def _kaiming_fan_out(shape, rng, activation: Activation):
-    return init_mod.kaiming_normal(shape, a=activation.slope or 0.0, mode="fan_out", rng=rng)
+def _kaiming_uniform(shape, rng, activation: Activation, memory_budget: int | None = None):
+    return init_mod.kaiming_uniform(
+        shape, a=activation.slope or 0.0, rng=rng, memory_budget=memory_budget
+    )
 
 
-#: Named initialisers for the simulator. ``kaiming`` uses the activation's
-#: own slope for a leaky ReLU (``a = slope``) and ``a = 0`` otherwise.
+def _kaiming_fan_out(shape, rng, activation: Activation, memory_budget: int | None = None):
+    return init_mod.kaiming_normal(
+        shape, a=activation.slope or 0.0, mode="fan_out", rng=rng, memory_budget=memory_budget
+    )
+
+
+def _xavier(shape, rng, activation: Activation, memory_budget: int | None = None):
+    return init_mod.xavier_normal(shape, rng=rng, memory_budget=memory_budget)
+
+
+def _xavier_uniform(shape, rng, activation: Activation, memory_budget: int | None = None):
+    return init_mod.xavier_uniform(shape, rng=rng, memory_budget=memory_budget)
+
+
+def _pytorch_default(shape, rng, activation: Activation, memory_budget: int | None = None):
+    return init_mod.pytorch_linear_default(shape, rng=rng, memory_budget=memory_budget)
+
+
+#: Named initialisers for the simulator, each called as
+#: ``draw(shape, rng, activation, memory_budget=None)``. ``kaiming`` uses the
+#: activation's own slope for a leaky ReLU (``a = slope``) and ``a = 0`` otherwise.
 INITS: dict[str, Callable[..., np.ndarray]] = {
     "kaiming": _kaiming,
     "kaiming_uniform": _kaiming_uniform,
     "kaiming_fan_out": _kaiming_fan_out,
-    "xavier": lambda shape, rng, activation: init_mod.xavier_normal(shape, rng=rng),
-    "xavier_uniform": lambda shape, rng, activation: init_mod.xavier_uniform(shape, rng=rng),
-    "pytorch_default": lambda shape, rng, activation: init_mod.pytorch_linear_default(
-        shape, rng=rng
-    ),
+    "xavier": _xavier,
+    "xavier_uniform": _xavier_uniform,
+    "pytorch_default": _pytorch_default,
 }
 
 
-def weight_variance_scale(init: str, fan_in: int, fan_out: int, activation: Activation) -> float:
+def weight_variance_scale(
+    init: str, fan_in: int, fan_out: int, activation: str | Activation
+) -> float:
     """``fan_in * Var(W)`` of a named initialiser: the ``sigma_w^2`` of the theory.
 
     kaiming: ``2 / (1 + a^2)``; kaiming_fan_out: that times ``fan_in / fan_out``;
     xavier: ``2 fan_in / (fan_in + fan_out)``; pytorch_default: ``1/3``.
     """
     init = check_choice("init", init, INITS)
-    slope = activation.slope or 0.0
+    fan_in = check_int("fan_in", fan_in, minimum=1)
+    fan_out = check_int("fan_out", fan_out, minimum=1)
+    act = activation_argument(activation)
+    slope = act.slope or 0.0
     kaiming = 2.0 / (1.0 + slope**2)
     if init in ("kaiming", "kaiming_uniform"):
         return kaiming
@@ -93,20 +139,45 @@ def resolve_widths(depth: int, width: int | None, widths: Sequence[int] | None) 
     """Return ``[d_0, d_1, ..., d_H]`` from ``depth`` and either ``width`` or ``widths``.
 
     ``widths`` (length ``depth + 1``) wins when given; otherwise every layer,
-    the input included, has ``width`` units.
+    the input included, has ``width`` units. ``depth`` is at most :data:`MAX_DEPTH`.
     """
-    depth = check_int("depth", depth, minimum=1)
+    depth = check_int("depth", depth, minimum=1, maximum=MAX_DEPTH)
     if widths is None:
         if width is None:
             raise TypeError("give either width (an int) or widths (a sequence of depth + 1 ints)")
         return [check_int("width", width, minimum=1)] * (depth + 1)
-    if isinstance(widths, (str, bytes)) or not isinstance(widths, Sequence):
-        raise TypeError(f"widths must be a sequence of ints, got {widths!r}")
-    if len(widths) != depth + 1:
+    dims = check_widths("widths", widths)
+    if len(dims) != depth + 1:
         raise ValueError(
-            f"widths must have depth + 1 = {depth + 1} entries (d_0 .. d_H), got {len(widths)}"
+            f"widths must have depth + 1 = {depth + 1} entries (d_0 .. d_H), got {len(dims)}"
         )
-    return [check_int(f"widths[{i}]", w, minimum=1) for i, w in enumerate(widths)]
+    return dims
+
+
+def _weight_bytes(widths: Sequence[int]) -> float:
+    """Memory of the weight matrices ``(d_{h+1}, d_h)``, headers included."""
+    pairs = itertools.pairwise(widths)
+    return float(sum(8.0 * a * b + _ARRAY_OVERHEAD for a, b in pairs))
+
+
+def _pass_bytes(widths: Sequence[int], batch: int, backward: bool) -> float:
+    """Memory of one pass: a few ``(batch, d)`` work arrays, the records, and the stored ``z``."""
+    work = 6.0 * 8.0 * batch * max(widths)
+    records = 8.0 * 8.0 * len(widths)
+    stored = 8.0 * batch * sum(widths[1:]) + _ARRAY_OVERHEAD * len(widths) if backward else 0.0
+    return work + records + stored
+
+
+def _describe_sizes(
+    widths: Sequence[int], batch: int | None = None, *, as_widths: bool = False
+) -> str:
+    depth = len(widths) - 1
+    if len(set(widths)) == 1 and not as_widths:
+        sizes = f"depth={depth}, width={widths[0]}"
+    else:
+        shown = list(widths) if len(widths) <= 8 else [*widths[:3], "...", *widths[-2:]]
+        sizes = f"depth={depth}, widths={shown}"
+    return sizes if batch is None else f"{sizes}, batch={batch}"
 
 
 def draw_weights(
@@ -115,13 +186,25 @@ def draw_weights(
     init: str = "kaiming",
     activation: str | Activation = "relu",
     rng: np.random.Generator | int | None = None,
+    memory_budget: int | None = None,
 ) -> list[np.ndarray]:
-    """Draw ``W^(0) .. W^(H-1)`` with shapes ``(widths[h+1], widths[h])``."""
-    act = get_activation(activation)
+    """Draw ``W^(0) .. W^(H-1)`` with shapes ``(widths[h+1], widths[h])``.
+
+    ``widths`` needs at least two entries (``d_0`` and ``d_1``). A request whose
+    matrices exceed the memory budget (2 GiB by default) raises ``ValueError``
+    before anything is drawn.
+    """
+    dims = check_widths("widths", widths)
+    act = activation_argument(activation)
     init = check_choice("init", init, INITS)
     gen = as_generator(rng)
+    check_memory(_describe_sizes(dims, as_widths=True), _weight_bytes(dims), memory_budget)
+    return _draw(dims, init, act, gen, memory_budget)
+
+
+def _draw(dims, init, act, gen, memory_budget) -> list[np.ndarray]:
     draw = INITS[init]
-    return [draw((widths[h + 1], widths[h]), gen, act) for h in range(len(widths) - 1)]
+    return [draw((dims[h + 1], dims[h]), gen, act, memory_budget) for h in range(len(dims) - 1)]
 
 
 @dataclass(frozen=True)
@@ -183,6 +266,7 @@ class PropagationResult:
     def table(self, every: int = 1, digits: int = 3) -> str:
         """A plain-text table of the statistics, one row every ``every`` layers."""
         every = check_int("every", every, minimum=1)
+        digits = check_int("digits", digits, minimum=1, maximum=17)
         head = f"{'layer':>5}  {'E[z^2]':>10}  {'mean(x)':>10}  {'E[x^2]':>10}  {'zeros':>6}"
         rows = [head]
         layers = sorted({*range(0, self.depth, every), self.depth - 1})
@@ -192,6 +276,72 @@ class PropagationResult:
                 f"{self.second_moment_x[h]:>10.{digits}g}  {self.zero_fraction[h]:>6.1%}"
             )
         return "\n".join(rows)
+
+
+def _check_weights(weights: object, x_width: int) -> tuple[list[np.ndarray], list[int]]:
+    """The weight matrices as float arrays, and the widths ``[d_0, .., d_H]`` they imply."""
+    if (
+        isinstance(weights, np.ndarray)
+        or not isinstance(weights, Sequence)
+        or isinstance(weights, (str, bytes))
+    ):
+        raise TypeError(
+            "weights must be a list of 2-D arrays W^(h) of shape (fan_out, fan_in), "
+            f"got {type(weights).__name__}"
+        )
+    if len(weights) < 1:
+        raise ValueError("weights must hold at least one matrix, got an empty sequence")
+    widths = [x_width]
+    checked = []
+    for h, w in enumerate(weights):
+        hint = f" of shape (fan_out, {widths[-1]})"
+        w = check_array(f"weights[{h}]", w, ndim=2, shape_hint=hint, finite=True)
+        if w.shape[1] != widths[-1] or w.shape[0] < 1:
+            source = "x has" if h == 0 else f"weights[{h - 1}] gives"
+            raise ValueError(
+                f"weights[{h}] must have shape (fan_out, {widths[-1]}), got {w.shape}: "
+                f"{source} {widths[-1]} columns"
+            )
+        checked.append(w)
+        widths.append(w.shape[0])
+    return checked, widths
+
+
+def _check_biases(biases: object, widths: Sequence[int]) -> list[np.ndarray] | None:
+    """``None``, or one finite vector of length ``d_{h+1}`` per layer."""
+    if biases is None:
+        return None
+    depth = len(widths) - 1
+    if (
+        isinstance(biases, np.ndarray)
+        or not isinstance(biases, Sequence)
+        or isinstance(biases, (str, bytes))
+    ):
+        raise TypeError(
+            f"biases must be None or a list of {depth} 1-D arrays, got {type(biases).__name__}"
+        )
+    if len(biases) != depth:
+        raise ValueError(f"biases must hold {depth} vectors (one per layer), got {len(biases)}")
+    out = []
+    for h, b in enumerate(biases):
+        b = check_array(f"biases[{h}]", b, ndim=1, shape_hint=f" of shape ({widths[h + 1]},)")
+        if b.shape != (widths[h + 1],):
+            raise ValueError(f"biases[{h}] must have shape ({widths[h + 1]},), got {b.shape}")
+        out.append(b)
+    return out
+
+
+def _check_sigma_w2(sigma_w2: object, depth: int) -> np.ndarray:
+    if sigma_w2 is None:
+        return np.full(depth, np.nan)
+    if isinstance(sigma_w2, (str, bytes, bool, np.bool_)):
+        raise TypeError(f"sigma_w2 must be None or {depth} real numbers, got {sigma_w2!r}")
+    arr = check_array("sigma_w2", sigma_w2, ndim=(0, 1))
+    if arr.ndim == 1 and arr.shape != (depth,):
+        raise ValueError(f"sigma_w2 must hold one value per layer ({depth}), got {arr.shape}")
+    if np.any(arr < 0):
+        raise ValueError(f"sigma_w2 must be >= 0 for every layer, got {sigma_w2!r}")
+    return np.broadcast_to(arr, (depth,)).copy()
 
 
 def propagate(
@@ -204,29 +354,41 @@ def propagate(
     rng: np.random.Generator | int | None = None,
     sigma_w2: Sequence[float] | None = None,
     bias_variance: float = 0.0,
+    memory_budget: int | None = None,
 ) -> PropagationResult:
     """Push a batch ``x`` (rows are inputs) through ``weights`` and collect statistics.
 
-    With ``backward=True`` a gradient ``g ~ N(0, 1)`` is placed on the last
-    layer's output and sent back: ``dz = dx * phi'(z)``, ``dx_prev = dz @ W``;
-    ``grad_var[h]`` is the pooled second moment of ``dL/dx^(h)`` (its mean is 0).
-    ``sigma_w2`` and ``bias_variance`` are recorded for the theory, not used.
+    ``x`` is a finite ``(batch, d_0)`` array; ``weights[h]`` a finite
+    ``(d_{h+1}, d_h)`` array; ``biases`` ``None`` or one length-``d_{h+1}``
+    vector per layer. With ``backward=True`` a gradient ``g ~ N(0, 1)`` is
+    placed on the last layer's output and sent back: ``dz = dx * phi'(z)``,
+    ``dx_prev = dz @ W``; ``grad_var[h]`` is the pooled second moment of
+    ``dL/dx^(h)`` (its mean is 0). ``sigma_w2`` and ``bias_variance`` are
+    recorded for the theory, not used.
     """
-    act = get_activation(activation)
-    x = np.asarray(x, dtype=float)
-    if x.ndim != 2:
-        raise ValueError(f"x must be a 2-D array (batch, d_0), got shape {x.shape}")
+    act = activation_argument(activation)
+    x = check_array("x", x, ndim=2, shape_hint=" of shape (batch, d_0)")
+    if x.shape[0] < 1 or x.shape[1] < 1:
+        raise ValueError(f"x must have at least one row and one column, got shape {x.shape}")
+    weights, widths = _check_weights(weights, x.shape[1])
     depth = len(weights)
-    if depth < 1:
-        raise ValueError("weights must hold at least one matrix")
-    widths = [x.shape[1]]
-    for h, w in enumerate(weights):
-        if w.ndim != 2 or w.shape[1] != widths[-1]:
-            raise ValueError(f"weights[{h}] must have shape (fan_out, {widths[-1]}), got {w.shape}")
-        widths.append(w.shape[0])
-    if biases is not None and len(biases) != depth:
-        raise ValueError(f"biases must hold {depth} vectors, got {len(biases)}")
+    biases = _check_biases(biases, widths)
+    backward = check_bool("backward", backward)
+    gen = as_generator(rng)
+    scale = _check_sigma_w2(sigma_w2, depth)
+    bias_variance = check_float("bias_variance", bias_variance, minimum=0.0)
+    check_memory(
+        _describe_sizes(widths, x.shape[0]),
+        _pass_bytes(widths, x.shape[0], backward),
+        memory_budget,
+    )
+    with one_blas_thread():
+        return _propagate(x, weights, act, biases, backward, gen, scale, bias_variance, widths)
 
+
+def _propagate(x, weights, act, biases, backward, gen, scale, bias_variance, widths):
+    """:func:`propagate` after its argument checks."""
+    depth = len(weights)
     nan = np.full(depth, np.nan)
     mean_sq_z, rms_z, mean_x, m2_x, zeros, max_z = (nan.copy() for _ in range(6))
     overflow = underflow = None
@@ -259,9 +421,8 @@ def propagate(
 
         grad_var = None
         if backward:
-            grad_var = _backward(zs, weights, act, depth, x.shape[0], rng)
+            grad_var = _backward(zs, weights, act, depth, x.shape[0], gen)
 
-    scale = np.full(depth, np.nan) if sigma_w2 is None else np.asarray(sigma_w2, dtype=float)
     return PropagationResult(
         widths=tuple(widths),
         activation=act.name,
@@ -288,12 +449,13 @@ def _root_mean_square(z: np.ndarray, largest: float) -> float:
     return float(largest * np.sqrt(np.mean(scaled * scaled)))
 
 
-def _backward(zs, weights, act: Activation, depth: int, batch: int, rng) -> np.ndarray:
+def _backward(
+    zs, weights, act: Activation, depth: int, batch: int, gen: np.random.Generator
+) -> np.ndarray:
     """Second moment of ``dL/dx^(h)`` for ``h = 0 .. H`` (``nan`` where it cannot be formed)."""
     grad_var = np.full(depth + 1, np.nan)
     if len(zs) < depth:  # the forward pass overflowed; there is no gradient to send back
         return grad_var
-    gen = as_generator(rng)
     dx = gen.standard_normal((batch, weights[-1].shape[0]))
     grad_var[depth] = np.mean(dx * dx)
     for h in range(depth - 1, -1, -1):
@@ -318,6 +480,7 @@ def simulate_forward(
     seed: int | np.random.Generator | None = 0,
     backward: bool = False,
     x: np.ndarray | None = None,
+    memory_budget: int | None = None,
 ) -> PropagationResult:
     """Simulate one random ``depth``-layer network on a batch of inputs.
 
@@ -330,40 +493,47 @@ def simulate_forward(
     seed and two normal initialisers (``kaiming`` and ``xavier``, say) see the
     same inputs and the same weights up to one scale factor per layer: for a
     positively homogeneous activation they are the same network, rescaled.
+
+    ``depth`` is at most :data:`MAX_DEPTH`; requests needing more memory than
+    ``memory_budget`` bytes (2 GiB by default) are refused before allocating.
+    BLAS runs on one thread, so results are bit-identical on every setting.
     """
-    act = get_activation(activation, slope=slope)
+    act = activation_argument(activation, slope=slope)
     dims = resolve_widths(depth, width, widths)
+    depth = len(dims) - 1
     multiplier = check_float("multiplier", multiplier, minimum=0.0)
     bias_variance = check_float("bias_variance", bias_variance, minimum=0.0)
     batch = check_int("batch", batch, minimum=1)
     init = check_choice("init", init, INITS)
+    backward = check_bool("backward", backward)
     gen = as_generator(seed, "seed")
-
-    weights = draw_weights(dims, init=init, activation=act, rng=gen)
-    factor = math.sqrt(multiplier)
-    if factor != 1.0:
-        weights = [w * factor for w in weights]
-    biases = None
-    if bias_variance > 0.0:
-        biases = [gen.normal(0.0, math.sqrt(bias_variance), size=d) for d in dims[1:]]
-    if x is None:
-        x = gen.standard_normal((batch, dims[0]))
-    else:
-        x = np.asarray(x, dtype=float)
-        if x.ndim != 2 or x.shape[1] != dims[0]:
+    if x is not None:
+        x = check_array("x", x, ndim=2, shape_hint=f" of shape (batch, {dims[0]})")
+        if x.shape[1] != dims[0] or x.shape[0] < 1:
             raise ValueError(f"x must have shape (batch, {dims[0]}), got {x.shape}")
-        if not np.all(np.isfinite(x)):
-            raise ValueError("x must be finite; got NaN or infinite values")
-    sigma_w2 = [
-        multiplier * weight_variance_scale(init, dims[h], dims[h + 1], act) for h in range(depth)
-    ]
-    return propagate(
-        x,
-        weights,
-        activation=act,
-        biases=biases,
-        backward=backward,
-        rng=gen,
-        sigma_w2=sigma_w2,
-        bias_variance=bias_variance,
+        batch = x.shape[0]
+    biases_bytes = 8.0 * sum(dims[1:]) + _ARRAY_OVERHEAD * depth if bias_variance > 0 else 0.0
+    check_memory(
+        _describe_sizes(dims, batch),
+        _weight_bytes(dims) + biases_bytes + _pass_bytes(dims, batch, backward),
+        memory_budget,
     )
+
+    with one_blas_thread():
+        weights = _draw(dims, init, act, gen, memory_budget)
+        factor = math.sqrt(multiplier)
+        if factor != 1.0:
+            for w in weights:
+                w *= factor
+        biases = None
+        if bias_variance > 0.0:
+            biases = [gen.normal(0.0, math.sqrt(bias_variance), size=d) for d in dims[1:]]
+        if x is None:
+            x = gen.standard_normal((batch, dims[0]))
+        sigma_w2 = np.array(
+            [
+                multiplier * weight_variance_scale(init, dims[h], dims[h + 1], act)
+                for h in range(depth)
+            ]
+        )
+        return _propagate(x, weights, act, biases, backward, gen, sigma_w2, bias_variance, dims)

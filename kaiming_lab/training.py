@@ -28,10 +28,18 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._blas import one_blas_thread
-from ._validation import as_generator, check_choice, check_float, check_int
+from ._validation import (
+    as_generator,
+    check_array,
+    check_choice,
+    check_float,
+    check_int,
+    check_widths,
+)
 from .initializers import kaiming_normal, xavier_normal
 
 __all__ = [
+    "DIVERGENCE_FACTOR",
     "INITS",
     "Params",
     "TrainingHistory",
@@ -53,6 +61,10 @@ __all__ = [
 #: Initialisations accepted by :func:`init_mlp` and :func:`train`.
 INITS: tuple[str, ...] = ("kaiming", "kaiming_fan_out", "xavier")
 
+#: :func:`train` stops and reports divergence when the training loss after an epoch exceeds
+#: this many times the starting loss (or ``ln(n_classes)``, the chance level, if larger).
+DIVERGENCE_FACTOR = 100.0
+
 #: One ``(W, b)`` pair per layer, ``W`` of shape ``(fan_out, fan_in)``.
 Params = list[tuple[np.ndarray, np.ndarray]]
 
@@ -65,22 +77,17 @@ ProgressCallback = Callable[[int, int, float, float], None]
 
 def _check_widths(widths: object) -> list[int]:
     """Return ``widths`` as a list of at least two positive ints."""
-    if isinstance(widths, (str, bytes)) or not isinstance(widths, Sequence):
-        raise TypeError(
-            "widths must be a sequence of at least 2 positive integers such as [64, 128, 10] "
-            f"(input, hidden..., classes), got {widths!r}"
-        )
-    if len(widths) < 2:
-        raise ValueError(
-            f"widths must have at least 2 entries (input size and number of classes), "
-            f"got {list(widths)!r}"
-        )
-    return [check_int(f"widths[{i}]", w, minimum=1) for i, w in enumerate(widths)]
+    return check_widths("widths", widths)
 
 
 def _check_features(name: str, X: object, n_features: int) -> np.ndarray:
     """Return ``X`` as a finite float64 array of shape ``(n, n_features)`` with ``n >= 1``."""
-    X = np.asarray(X)
+    if X is None or isinstance(X, (str, bytes)):
+        raise TypeError(f"{name} must be a real-valued 2-D array, got {X!r}")
+    try:
+        X = np.asarray(X)
+    except ValueError as err:
+        raise ValueError(f"{name} must be a rectangular 2-D array: {err}") from None
     if X.dtype.kind not in "biuf":
         raise TypeError(f"{name} must be a real-valued array, got dtype {X.dtype}")
     X = X.astype(np.float64, copy=False)
@@ -105,7 +112,12 @@ def _check_features(name: str, X: object, n_features: int) -> np.ndarray:
 
 def _check_labels(name: str, y: object, n_samples: int, n_classes: int) -> np.ndarray:
     """Return ``y`` as an int64 vector of ``n_samples`` labels in ``0 .. n_classes - 1``."""
-    y = np.asarray(y)
+    if y is None or isinstance(y, (str, bytes)):
+        raise TypeError(f"{name} must be a 1-D array of integer class labels, got {y!r}")
+    try:
+        y = np.asarray(y)
+    except ValueError as err:
+        raise ValueError(f"{name} must be a 1-D array of integer class labels: {err}") from None
     if y.dtype.kind not in "iu":
         raise TypeError(f"{name} must hold integer class labels, got dtype {y.dtype}")
     if y.ndim != 1 or y.shape[0] != n_samples:
@@ -123,9 +135,23 @@ def _check_labels(name: str, y: object, n_samples: int, n_classes: int) -> np.nd
 
 def _check_params(params: object) -> Params:
     """Check that consecutive layers of ``params`` fit together."""
-    if not isinstance(params, Sequence) or len(params) < 1:
-        raise TypeError(f"params must be a non-empty list of (W, b) pairs, got {params!r}")
-    for h, (W, b) in enumerate(params):
+    if isinstance(params, (str, bytes)) or not isinstance(params, Sequence) or len(params) < 1:
+        raise TypeError(
+            f"params must be a non-empty list of (W, b) pairs, got {type(params).__name__}"
+        )
+    for h, pair in enumerate(params):
+        if not (isinstance(pair, Sequence) and len(pair) == 2):
+            raise TypeError(f"params[{h}] must be a (W, b) pair of arrays, got {pair!r}")
+        W, b = pair
+        if not (isinstance(W, np.ndarray) and isinstance(b, np.ndarray)):
+            raise TypeError(
+                f"params[{h}] must hold numpy arrays (W, b), got {type(W).__name__} and "
+                f"{type(b).__name__}"
+            )
+        if W.dtype.kind not in "biuf" or b.dtype.kind not in "biuf":
+            raise TypeError(
+                f"params[{h}] must hold real-valued arrays, got dtypes {W.dtype} and {b.dtype}"
+            )
         if W.ndim != 2 or b.shape != (W.shape[0],):
             raise ValueError(
                 f"params[{h}] must be (W, b) with W of shape (fan_out, fan_in) and b of shape "
@@ -218,9 +244,13 @@ def softmax_cross_entropy(logits: np.ndarray, y: np.ndarray) -> float:
     which is exact in real arithmetic and keeps every ``exp`` at most 1.
     A net whose logits are all equal scores ``log(n_classes)`` (chance level).
     """
-    logits = np.asarray(logits, dtype=np.float64)
-    if logits.ndim != 2:
-        raise ValueError(f"logits must be a 2-D array (n_samples, n_classes), got {logits.shape}")
+    logits = check_array(
+        "logits", logits, ndim=2, finite=False, shape_hint=" of shape (n_samples, n_classes)"
+    )
+    if logits.shape[0] < 1 or logits.shape[1] < 1:
+        raise ValueError(f"logits must have at least one row and one column, got {logits.shape}")
+    if np.any(np.isnan(logits)):
+        raise ValueError("logits must not contain NaN")
     y = _check_labels("y", y, logits.shape[0], logits.shape[1])
     log_p = _log_softmax(logits)
     return float(-log_p[np.arange(len(y)), y].mean())
@@ -314,9 +344,12 @@ def gradient_norms_at_init(
     """:func:`gradient_norms` of the freshly initialised net that :func:`train` would start from.
 
     The loss is averaged over all of ``X`` (one full batch), so the result
-    does not depend on the mini-batch order.
+    does not depend on the mini-batch order. BLAS runs on one thread, so the
+    result is bit-identical whatever the machine's thread setting.
     """
-    return gradient_norms(starting_params(widths, init=init, seed=seed), X, y)
+    params = starting_params(widths, init=init, seed=seed)
+    with one_blas_thread():
+        return gradient_norms(params, X, y)
 
 
 def starting_params(widths: Sequence[int], *, init: str, seed: int) -> Params:
@@ -345,8 +378,10 @@ class TrainingHistory:
     training set. ``update_ratio[e-1, h]`` is the mean over the steps of epoch
     ``e`` of ``||Delta W^(h)||_F / ||W^(h)||_F``, the size of an update relative
     to the weights it changes (``W`` before the step). ``diverged_at_epoch`` is
-    the epoch in which the loss or the weights became NaN or infinite (training
-    stopped there), or ``None``.
+    the epoch in which training stopped because the loss or the weights became
+    NaN or infinite, or the loss grew past ``divergence_factor`` (100 by
+    default) times its starting value; ``None`` if it never did. The loss of
+    that epoch is not in ``train_loss``; ``divergence`` says in words what happened.
     """
 
     widths: list[int]
@@ -361,6 +396,7 @@ class TrainingHistory:
     update_ratio: np.ndarray
     diverged_at_epoch: int | None = None
     seconds: float = 0.0
+    divergence: str | None = None
 
     @property
     def depth(self) -> int:
@@ -424,6 +460,7 @@ def train(
     epochs: int = 10,
     seed: int = 0,
     progress: ProgressCallback | None = None,
+    divergence_factor: float = DIVERGENCE_FACTOR,
 ) -> TrainingHistory:
     """Train a plain ReLU MLP with mini-batch SGD + momentum and record its history.
 
@@ -433,9 +470,12 @@ def train(
     ``seed`` fixes both the weights (via :func:`init_mlp`) and the batch order,
     from separate streams, so changing ``init`` changes nothing else.
 
-    If a batch loss or a weight becomes NaN or infinite, training stops and
-    the history records ``diverged_at_epoch``; overflow inside the loop is
-    silenced with ``np.errstate`` because it is detected and reported instead.
+    Divergence rule: if a batch loss or a weight becomes NaN or infinite, or
+    the training loss after an epoch exceeds ``divergence_factor`` times the
+    starting loss (or ``ln(n_classes)``, the chance level, if that is larger),
+    training stops and the history records ``diverged_at_epoch`` and
+    ``divergence``; overflow inside the loop is silenced with ``np.errstate``
+    because it is detected and reported instead.
     ``progress(epoch, epochs, train_loss, test_accuracy)`` is called after every epoch.
     BLAS runs on one thread while training (the matrices are too small to
     gain from more); the previous setting is restored on return.
@@ -446,6 +486,10 @@ def train(
     momentum = check_float("momentum", momentum, minimum=0.0, maximum=1.0)
     batch_size = check_int("batch_size", batch_size, minimum=1)
     epochs = check_int("epochs", epochs, minimum=1)
+    seed = check_int("seed", seed, minimum=0)
+    divergence_factor = check_float(
+        "divergence_factor", divergence_factor, minimum=1.0, strict_minimum=True
+    )
     if progress is not None and not callable(progress):
         raise TypeError(f"progress must be None or a callable, got {progress!r}")
     n_in, n_classes = widths[0], widths[-1]
@@ -465,6 +509,8 @@ def train(
         accuracies = [_accuracy(params, X_test, y_test)]
         ratios: list[np.ndarray] = []
         diverged_at = None
+        divergence = None
+        ceiling = divergence_factor * max(losses[0], math.log(n_classes))
 
         for epoch in range(1, epochs + 1):
             params, velocity, ratio = _run_epoch(
@@ -475,6 +521,14 @@ def train(
                     loss = _loss_and_grads(params, X_train, y_train)[0]
             if ratio is None or not math.isfinite(loss):
                 diverged_at = epoch
+                divergence = f"the loss or the weights became NaN or infinite in epoch {epoch}"
+                break
+            if loss > ceiling:
+                diverged_at = epoch
+                divergence = (
+                    f"the training loss reached {loss:.3g} in epoch {epoch}, more than "
+                    f"{divergence_factor:g} times the starting loss {losses[0]:.3g}"
+                )
                 break
             losses.append(loss)
             accuracies.append(_accuracy(params, X_test, y_test))
@@ -495,6 +549,7 @@ def train(
         update_ratio=np.array(ratios).reshape(len(ratios), len(params)),
         diverged_at_epoch=diverged_at,
         seconds=time.perf_counter() - start,
+        divergence=divergence,
     )
 
 

@@ -89,9 +89,9 @@ def test_non_homogeneous_have_no_ratio():
 
 
 def test_lookup_errors_list_the_known_names():
-    with pytest.raises(ValueError, match=r"activation must be one of \['gelu', 'leaky_relu'"):
+    with pytest.raises(ValueError, match=r"name must be one of \['gelu', 'leaky_relu'"):
         get_activation("swish")
-    with pytest.raises(TypeError, match="activation must be a string"):
+    with pytest.raises(TypeError, match="name must be a string"):
         get_activation(3)
     with pytest.raises(ValueError, match="slope must be <= 1.0, got 2.0"):
         get_activation("leaky_relu", slope=2.0)

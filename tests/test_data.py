@@ -75,3 +75,9 @@ def test_bad_test_fraction(fraction):
 def test_bad_seed():
     with pytest.raises(ValueError, match="seed must be an integer >= 0, got -3"):
         load_digits_split(seed=-3)
+
+
+@pytest.mark.parametrize("fraction", [0.001, 0.999])
+def test_fractions_that_would_empty_a_class_are_refused(fraction):
+    with pytest.raises(ValueError, match=rf"test_fraction must leave every class .* {fraction}"):
+        load_digits_split(test_fraction=fraction)

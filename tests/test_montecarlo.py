@@ -49,7 +49,41 @@ def test_z_score_and_formatting():
 def test_bad_samples_are_rejected():
     with pytest.raises(ValueError, match="at least 2 values, got 1"):
         estimate_mean([1.0])
-    with pytest.raises(ValueError, match="samples must be finite"):
+    with pytest.raises(ValueError, match="samples must contain only finite numbers"):
         estimate_mean([1.0, np.nan])
     with pytest.raises(ValueError, match="k must be > 0.0"):
         Estimate(1.0, 0.1, 5).agrees_with(1.0, k=0)
+
+
+def test_finite_samples_near_the_float_limit_do_not_overflow():
+    x = np.array([1e308, 1.5e308, 1.7e308, 1.2e308])
+    est = estimate_mean(x)
+    assert est.value == pytest.approx(np.mean(x / 1e308) * 1e308, rel=1e-15)
+    assert est.se == pytest.approx(np.std(x / 1e308, ddof=1) / 2 * 1e308, rel=1e-15)
+    assert estimate_variance(np.array([1e308, 1e308, 1e308])).value == 0.0
+    with pytest.raises(ValueError, match="samples: squared deviations exceed the float64 range"):
+        estimate_variance(np.array([1e308, -1e308]))
+
+
+def test_ordinary_samples_keep_numpys_exact_results(rng):
+    x = rng.normal(2.0, 3.0, size=101)
+    est = estimate_mean(x)
+    assert est.value == float(x.mean()) and est.se == float(x.std(ddof=1) / math.sqrt(101))
+
+
+def test_bad_samples_name_the_parameter_without_warnings():
+    for bad, error in [
+        ([], ValueError),
+        ("abc", TypeError),
+        (None, TypeError),
+        ([1j, 2j], TypeError),
+    ]:
+        for func in (estimate_mean, estimate_variance):
+            with pytest.raises(error, match="samples"):
+                func(bad)
+    with pytest.raises(ValueError, match="digits must be an integer between 1 and 17, got 0"):
+        Estimate(1.0, 0.1, 5).format(0)
+    with pytest.raises(ValueError, match="exact must be finite, got nan"):
+        Estimate(1.0, 0.1, 5).agrees_with(float("nan"))
+    with pytest.raises(ValueError, match="se must be >= 0.0, got -1.0"):
+        Estimate(1.0, -1.0, 5)

@@ -6,6 +6,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import integrate, stats
 
 import kaiming_lab as kl
@@ -173,3 +175,136 @@ def test_relu_correlation_map_special_values():
     assert kl.relu_correlation_map(1.0) == pytest.approx(1.0)
     with pytest.raises(ValueError, match=r"c must be a correlation in \[-1, 1\]"):
         kl.relu_correlation_map(1.5)
+
+
+# ------------------------------------------------- integrals at any location and scale
+
+
+def _normal_relu_m2(mu: float, sigma: float) -> float:
+    """Closed form for N(mu, sigma^2): (mu^2 + sigma^2) Phi(mu/sigma) + mu sigma phi(mu/sigma)."""
+    t = mu / sigma
+    return (mu**2 + sigma**2) * stats.norm.cdf(t) + mu * sigma * stats.norm.pdf(t)
+
+
+def _laplace_relu_m2(mu: float, b: float) -> float:
+    """Closed form for Laplace(mu, b): mu^2 + 2b^2 - b^2 e^(-mu/b) if mu >= 0, else b^2 e^(mu/b)."""
+    if mu >= 0:
+        return mu**2 + 2 * b**2 - b**2 * math.exp(-mu / b)
+    return b**2 * math.exp(mu / b)
+
+
+def _uniform_relu_m2(lo: float, width: float) -> float:
+    """Closed form for U(lo, lo + width): (hi^3 - max(lo, 0)^3) / (3 width) above 0."""
+    hi = lo + width
+    if hi <= 0:
+        return 0.0
+    if lo >= 0:  # all of z is above 0: E[z^2] = lo^2 + lo w + w^2 / 3, free of cancellation
+        return lo**2 + lo * width + width**2 / 3
+    return hi**3 / (3 * width)
+
+
+def test_the_reported_silent_failures_are_exact_now():
+    value, err = kl.relu_second_moment(stats.norm(3, 0.01))
+    assert value == pytest.approx(9.0001, rel=1e-12) and err < 1e-9
+    value, _ = kl.relu_second_moment(stats.norm(37, 1))
+    assert value == pytest.approx(1370.0, rel=1e-12)
+
+
+locs = st.floats(-1e3, 1e3)
+log_scales = st.floats(-8.0, 8.0)
+closed_forms = settings(max_examples=25, deadline=None)
+
+
+@closed_forms
+@given(loc=locs, log_scale=log_scales)
+def test_normal_at_any_location_and_scale(loc, log_scale):
+    scale = 10.0**log_scale
+    value, err = kl.relu_second_moment(stats.norm(loc, scale))
+    exact = _normal_relu_m2(loc, scale)
+    # relative 1e-9 of the larger of the value and the scale^2 the integral is measured in
+    assert abs(value - exact) <= err + 1e-9 * max(exact, scale**2 * 1e-300)
+
+
+@closed_forms
+@given(loc=locs, log_scale=log_scales)
+def test_laplace_at_any_location_and_scale(loc, log_scale):
+    scale = 10.0**log_scale
+    value, err = kl.relu_second_moment(stats.laplace(loc, scale))
+    exact = _laplace_relu_m2(loc, scale)
+    assert abs(value - exact) <= err + 1e-9 * exact
+
+
+@closed_forms
+@given(loc=locs, log_scale=log_scales)
+def test_uniform_at_any_location_and_scale(loc, log_scale):
+    width = 10.0**log_scale
+    value, err = kl.relu_second_moment(stats.uniform(loc, width))
+    exact = _uniform_relu_m2(loc, width)
+    assert abs(value - exact) <= err + 1e-9 * exact
+
+
+SYMMETRIC_FAMILIES = {
+    "normal": lambda s: stats.norm(0, s),
+    "laplace": lambda s: stats.laplace(0, s),
+    "logistic": lambda s: stats.logistic(0, s),
+    "student_t_3": lambda s: stats.t(3, scale=s),
+    "student_t_2.5": lambda s: stats.t(2.5, scale=s),
+    "uniform": lambda s: stats.uniform(-s, 2 * s),
+    "hypsecant": lambda s: stats.hypsecant(scale=s),
+    "gennorm_0.2": lambda s: stats.gennorm(0.2, scale=s),
+}
+
+
+@pytest.mark.parametrize("family", SYMMETRIC_FAMILIES)
+@pytest.mark.parametrize("scale", [1e-8, 1e-4, 1.0, 1e4, 1e5, 1e6, 1e8])
+def test_half_variance_at_every_scale_without_warnings(family, scale):
+    """Var(z)/2 is each family's closed form (scipy's var()); filterwarnings=error catches leaks."""
+    dist = SYMMETRIC_FAMILIES[family](scale)
+    result = kl.half_variance_integral(dist)
+    assert result.integral > 0
+    assert abs(result.difference) <= result.abserr + 1e-9 * result.half_variance
+
+
+class _WrongQuantiles(stats.rv_continuous):
+    """A normal whose quantile function is ten percent too wide: the two methods disagree."""
+
+    def _pdf(self, x):
+        return stats.norm.pdf(x)
+
+    def _cdf(self, x):
+        return stats.norm.cdf(x)
+
+    def _ppf(self, q):
+        return 1.1 * stats.norm.ppf(q)
+
+    def _isf(self, q):
+        return 1.1 * stats.norm.isf(q)
+
+
+def test_disagreeing_methods_raise_instead_of_answering():
+    with pytest.raises(ValueError, match=r"dist .* could not be computed reliably"):
+        kl.relu_second_moment(_WrongQuantiles(name="wrong")())
+
+
+def test_integral_errors_name_dist():
+    with pytest.raises(ValueError, match="dist must have scale > 0"):
+        kl.relu_second_moment(stats.norm(0, -1))
+    with pytest.raises(ValueError, match="dist must have one finite loc"):
+        kl.relu_second_moment(stats.norm(np.array([0.0, 1.0]), 1.0))
+    with pytest.raises(ValueError, match="dist must have a finite variance"):
+        kl.half_variance_integral(stats.cauchy())
+
+
+def test_prediction_arguments_are_checked():
+    with pytest.raises(TypeError, match="sigma_w2 must be a real number or a sequence"):
+        kl.predicted_variances(3, sigma_w2="0.5")
+    with pytest.raises(TypeError, match="sigma_w2 must be a real number"):
+        kl.predicted_variances(3, sigma_w2=True)
+    with pytest.raises(ValueError, match=r"sigma_w2 must hold one value per layer \(3\)"):
+        kl.predicted_variances(3, sigma_w2=[2.0, 2.0])
+    with pytest.raises(ValueError, match="widths must have at least 2 entries"):
+        kl.predicted_gradient_variances([5])
+    with pytest.raises(ValueError, match=r"widths must be a flat sequence"):
+        kl.predicted_gradient_variances(np.ones((2, 3), dtype=int))
+    with pytest.raises(ValueError, match=r"forward_variances must hold one Var\(z\^\(h\)\) per"):
+        kl.predicted_gradient_variances([4, 4, 4], activation="tanh", forward_variances=[1.0])

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import threadpoolctl
 from scipy.special import logsumexp
+from torch_support import require_torch
 
 from kaiming_lab.training import (
     INITS,
@@ -364,7 +365,7 @@ def test_loss_and_gradients_match_pytorch(small_problem):
     Both compute the same sums in a different order, so they agree to a few
     ulps of the largest term: rtol 1e-10 leaves a factor ~1e5 for rounding.
     """
-    torch = pytest.importorskip("torch")
+    torch = require_torch()
     params, X, y = small_problem
     loss, grads = loss_and_grads(params, X, y)
     tensors = [
@@ -388,3 +389,23 @@ def test_training_restores_the_blas_thread_setting(toy_data):
     before = [p["num_threads"] for p in threadpoolctl.threadpool_info()]
     train([4, 8, 3], *toy_data, epochs=1)
     assert [p["num_threads"] for p in threadpoolctl.threadpool_info()] == before
+
+
+def test_a_loss_far_above_its_start_is_divergence(toy_data):
+    """At lr = 1e3 a one-layer softmax stays finite but its loss jumps ~100-fold: flagged."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        lenient = train([4, 3], *toy_data, lr=1e3, epochs=3, divergence_factor=1e300)
+        history = train([4, 3], *toy_data, lr=1e3, epochs=3)
+    jump = lenient.train_loss[1] / max(lenient.train_loss[0], math.log(3))
+    assert lenient.diverged_at_epoch is None and jump > 100  # the old behaviour, for contrast
+    assert history.diverged_at_epoch == 1
+    assert "more than 100 times the starting loss" in history.divergence
+    assert history.epochs_completed == 0
+
+
+def test_normal_training_is_not_flagged(toy_data):
+    history = train([4, 16, 3], *toy_data, lr=0.05, epochs=5)
+    assert history.diverged_at_epoch is None and history.divergence is None
+    with pytest.raises(ValueError, match="divergence_factor must be > 1.0, got 1.0"):
+        train([4, 16, 3], *toy_data, divergence_factor=1.0)

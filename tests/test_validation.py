@@ -104,9 +104,36 @@ def test_widths_sequence_must_match_depth():
 def test_input_array_checks():
     with pytest.raises(ValueError, match=r"x must have shape \(batch, 4\)"):
         kl.simulate_forward(2, 4, x=np.zeros((3, 5)))
-    with pytest.raises(ValueError, match="x must be finite"):
+    with pytest.raises(ValueError, match="x must contain only finite numbers"):
         kl.simulate_forward(2, 4, x=np.full((3, 4), np.nan))
     with pytest.raises(ValueError, match=r"weights\[1\] must have shape \(fan_out, 4\)"):
         kl.propagate(np.zeros((2, 3)), [np.zeros((4, 3)), np.zeros((2, 5))])
     with pytest.raises(TypeError, match="seed must be None, a non-negative integer seed"):
         kl.simulate_forward(2, 4, seed=1.5)
+
+
+def test_propagate_rejects_bad_arrays_by_name():
+    x, weights = np.ones((2, 3)), kl.draw_weights([3, 4, 2], rng=0)
+    with pytest.raises(ValueError, match=r"x must contain only finite numbers"):
+        kl.propagate(np.full((2, 3), np.nan), weights)  # was reported as "overflow at layer 0"
+    with pytest.raises(ValueError, match=r"weights\[1\] must contain only finite numbers"):
+        kl.propagate(x, [weights[0], np.full((2, 4), np.inf)])
+    with pytest.raises(TypeError, match="weights must be a list of 2-D arrays"):
+        kl.propagate(x, None)
+    with pytest.raises(ValueError, match="weights must hold at least one matrix"):
+        kl.propagate(x, [])
+    with pytest.raises(ValueError, match=r"biases\[0\] must be a 1-D array"):
+        kl.propagate(x, weights, biases=[np.zeros((1, 4)), np.zeros(2)])
+    with pytest.raises(ValueError, match=r"biases must hold 2 vectors"):
+        kl.propagate(x, weights, biases=[np.zeros(4)])
+    with pytest.raises(TypeError, match="backward must be True or False, got 'no'"):
+        kl.propagate(x, weights, backward="no")
+    # a list of lists is a valid matrix
+    assert kl.propagate(x.tolist(), [w.tolist() for w in weights]).depth == 2
+
+
+def test_simulate_forward_backward_must_be_a_bool():
+    with pytest.raises(TypeError, match="backward must be True or False, got 'no'"):
+        kl.simulate_forward(2, 4, backward="no")
+    with pytest.raises(TypeError, match="backward must be True or False, got 1"):
+        kl.simulate_forward(2, 4, backward=1)
