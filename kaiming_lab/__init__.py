@@ -4,7 +4,9 @@ The tree shows three kinds of code:
 
 - **the library** (this package's top level, reusable by anyone):
   ``initializers`` (Kaiming / Xavier / PyTorch-default draws and gains),
-  ``activations`` (activation functions with derivatives), ``propagation``
+  ``activations`` (activation functions with derivatives), ``fan_modes``
+  (forward and backward variances under the fan_in or fan_out rule), ``gains``
+  (length map, fixed points, chi_1, edge of chaos), ``propagation``
   (simulate a random deep network), ``theory`` (predicted per-layer
   variances, the half-variance integral), ``montecarlo`` (estimates that carry
   their standard error), ``ensembles`` (many independent networks),
@@ -30,6 +32,15 @@ settings return a result that says what happened (``overflow_layer``,
 
 from .activations import ACTIVATIONS, Activation, get_activation
 from .data import DigitsSplit, load_digits_split
+from .fan_modes import backward_variances, forward_variances, layout_fans, simulate_passes
+from .gains import (
+    chi1,
+    edge_of_chaos_gain,
+    fixed_point,
+    gain_table,
+    length_map,
+    variance_preserving_gain,
+)
 from .initializers import (
     calculate_gain,
     compute_fans,
@@ -75,12 +86,18 @@ __all__ = [
     "PropagationResult",
     "TrainingHistory",
     "__version__",
+    "backward_variances",
     "calculate_gain",
+    "chi1",
     "compute_fans",
     "draw_weights",
+    "edge_of_chaos_gain",
     "estimate_mean",
     "estimate_variance",
+    "fixed_point",
     "fixed_point_gain",
+    "forward_variances",
+    "gain_table",
     "get_activation",
     "gradient_norms_at_init",
     "half_variance_integral",
@@ -88,6 +105,8 @@ __all__ = [
     "kaiming_normal",
     "kaiming_std",
     "kaiming_uniform",
+    "layout_fans",
+    "length_map",
     "load_digits_split",
     "plain_widths",
     "predicted_gradient_variances",
@@ -99,9 +118,11 @@ __all__ = [
     "relu_second_moment",
     "second_moment",
     "simulate_forward",
+    "simulate_passes",
     "starting_params",
     "train",
     "truncated_normal_std",
+    "variance_preserving_gain",
     "xavier_normal",
     "xavier_uniform",
 ]

@@ -38,7 +38,7 @@ import numpy as np
 from scipy import optimize
 
 from ._validation import check_float, check_int
-from .activations import Activation, get_activation
+from .activations import Activation, activation_argument, get_activation
 from .initializers import calculate_gain
 from .theory import fixed_point_gain, gaussian_expectation, second_moment
 
@@ -75,7 +75,7 @@ DEFAULT_TABLE_ENTRIES: tuple[tuple[str, float | None], ...] = (
 
 
 def _activation(activation: str | Activation, slope: float) -> Activation:
-    return get_activation(activation, slope=slope)
+    return activation_argument(activation, slope=slope)
 
 
 def _homogeneous_factor(act: Activation) -> float:

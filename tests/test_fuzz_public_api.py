@@ -175,6 +175,73 @@ class Spec:
 
 
 SPECS = [
+    *[
+        Spec(
+            f.__name__,
+            f,
+            {"widths": [8, 16, 4], "mode": "fan_in"},
+            {"widths": BAD_WIDTHS, "mode": BAD_NAME},
+        )
+        for f in (kl.forward_variances, kl.backward_variances)
+    ],
+    Spec(
+        "layout_fans",
+        kl.layout_fans,
+        {"shape": (3, 4), "layout": "keras"},
+        {"shape": BAD_SHAPE[:10], "layout": BAD_NAME},
+    ),
+    Spec(
+        "simulate_passes",
+        kl.simulate_passes,
+        {"widths": [4, 6, 3], "n_networks": 3, "batch": 2, "seed": 0},
+        {
+            "widths": BAD_WIDTHS,
+            "mode": BAD_NAME,
+            "n_networks": BAD_POSITIVE_INT,
+            "batch": BAD_POSITIVE_INT,
+            "seed": BAD_SEED,
+        },
+    ),
+    Spec(
+        "length_map",
+        kl.length_map,
+        {"activation": "tanh", "q": 1.0, "gain": 1.5},
+        {
+            "activation": BAD_NAME,
+            "q": BAD_NONNEGATIVE,
+            "gain": BAD_NONNEGATIVE,
+            "bias_variance": BAD_NONNEGATIVE,
+        },
+    ),
+    Spec(
+        "fixed_point",
+        kl.fixed_point,
+        {"activation": "tanh", "gain": 1.5},
+        {
+            "activation": BAD_NAME,
+            "gain": BAD_NONNEGATIVE,
+            "q0": BAD_NONNEGATIVE,
+            "bias_variance": BAD_NONNEGATIVE,
+        },
+    ),
+    Spec(
+        "chi1",
+        kl.chi1,
+        {"activation": "tanh", "gain": 1.5, "q": 1.0},
+        {"activation": BAD_NAME, "gain": BAD_NONNEGATIVE, "q": BAD_NONNEGATIVE},
+    ),
+    Spec(
+        "variance_preserving_gain",
+        kl.variance_preserving_gain,
+        {"activation": "tanh", "q": 1.0},
+        {"activation": BAD_NAME, "q": BAD_POSITIVE, "bias_variance": BAD_NONNEGATIVE},
+    ),
+    Spec(
+        "edge_of_chaos_gain",
+        kl.edge_of_chaos_gain,
+        {"activation": "tanh"},
+        {"activation": BAD_NAME, "bias_variance": BAD_NONNEGATIVE, "q0": BAD_POSITIVE},
+    ),
     Spec(
         "calculate_gain",
         kl.calculate_gain,
