@@ -16,10 +16,17 @@ is drawn over the data: the key is a line of text above the panels.
 from __future__ import annotations
 
 import math
+import warnings
 
-import bqplot as bq
 import ipywidgets as widgets
 import numpy as np
+
+with warnings.catch_warnings():
+    # bqscales 0.3 sets trait metadata the way traitlets 4.0 did; harmless, silenced here only
+    warnings.filterwarnings(
+        "ignore", "metadata .* was set from the constructor", category=DeprecationWarning
+    )
+    import bqplot as bq
 
 from .simulation import HIST_LIMIT, ExplorerView
 from .state import MAX_DEPTH
@@ -161,7 +168,7 @@ class _LogPanel:
         )
         self.y_axis = bq.Axis(
             scale=self.y_scale,
-            orientation="vertical",
+            side="left",
             label=y_label,
             grid_lines="dashed",
             grid_color="#ddd",
