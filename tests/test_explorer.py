@@ -317,6 +317,13 @@ def test_default_batch_keeps_the_work_per_layer_flat():
 # memory: budgeted in bytes
 
 
+def test_models_without_a_budget_share_one_cache():
+    a, b = ExplorerModel(), ExplorerModel()
+    a.compute(ExplorerState(depth=5, width=16, seed=77))
+    assert a._networks is b._networks and (77, 16, 512) in b._networks
+    assert ExplorerModel(cache_bytes=2**20)._networks is not a._networks
+
+
 def test_cache_stays_within_its_byte_budget():
     model = ExplorerModel(cache_bytes=8 * 2**20)
     for seed in range(4):
@@ -328,12 +335,12 @@ def test_cache_stays_within_its_byte_budget():
 
 def test_regenerated_weights_are_the_kept_ones():
     """A network too big to keep draws each G^(h) again from its saved state: same numbers."""
-    state = ExplorerState(depth=12, width=64, seed=9, multiplier=1.3)
-    kept = ExplorerModel()  # 3 MiB of weights: kept
-    redrawn = ExplorerModel(cache_bytes=2**20)  # budget too small: drawn again
+    state = ExplorerState(depth=12, width=128, seed=9, multiplier=1.3, activation="tanh")
+    kept = ExplorerModel(cache_bytes=32 * 2**20)  # 13 MiB of weights: all kept
+    redrawn = ExplorerModel(cache_bytes=2**20)  # half a MiB: the first 4 layers kept
     a, b = kept.compute(state), redrawn.compute(state)
-    assert next(iter(kept._networks.values()))._kept is not None
-    assert next(iter(redrawn._networks.values()))._kept is None
+    assert len(next(iter(kept._networks.values()))._kept) == MAX_DEPTH
+    assert len(next(iter(redrawn._networks.values()))._kept) == 4
     np.testing.assert_array_equal(a.rms_z, b.rms_z)
     np.testing.assert_array_equal(a.grad_var, b.grad_var)
     _, wa, _ = kept.network(state)

@@ -57,7 +57,7 @@ __all__ = [
 HIST_BINS = 40
 HIST_LIMIT = 4.0
 #: Default memory budget of a model's caches (weights, inputs, stored pre-activations).
-CACHE_BYTES = 96 * 2**20
+CACHE_BYTES = 40 * 2**20
 
 _FLOAT_MAX = float(np.finfo(float).max)
 
@@ -153,15 +153,15 @@ class _Network:
     bytes), so any ``G^(h)`` can be drawn again on its own when it is not kept.
     """
 
-    def __init__(self, seed: int, width: int, batch: int, keep: bool) -> None:
+    def __init__(self, seed: int, width: int, batch: int, keep: int) -> None:
         gen = np.random.default_rng(seed)
         self.width, self.batch = width, batch
         self._states: list[dict] = []
-        self._kept: list[np.ndarray] | None = [] if keep else None
-        for _ in range(MAX_DEPTH):
+        self._kept: list[np.ndarray] = []  # G^(0 .. keep-1): the layers every depth uses
+        for h in range(MAX_DEPTH):
             self._states.append(gen.bit_generator.state)
             g = gen.standard_normal((width, width))
-            if self._kept is not None:
+            if h < keep:
                 self._kept.append(g)
         self._after_weights = gen.bit_generator.state
         self.x = gen.standard_normal((batch, width))
@@ -169,13 +169,13 @@ class _Network:
 
     @property
     def nbytes(self) -> int:
-        kept = 0 if self._kept is None else MAX_DEPTH * self.width**2 * 8
+        kept = sum(g.nbytes for g in self._kept)
         extra = 0 if self._bias_draws is None else self.x.nbytes + MAX_DEPTH * self.width * 8
         return kept + self.x.nbytes + extra
 
     def gaussian(self, h: int) -> np.ndarray:
         """``G^(h)``: kept, or drawn again from the saved generator state."""
-        if self._kept is not None:
+        if h < len(self._kept):
             return self._kept[h]
         gen = np.random.default_rng()
         gen.bit_generator.state = self._states[h]
@@ -337,15 +337,28 @@ class ExplorerModel:
 
     ``cache_bytes`` bounds what is kept between calls (weights, inputs, stored
     pre-activations), least recently used first out; the network in use is
-    always kept. A network's 100 weight matrices are kept only when they take
-    at most two thirds of the budget (up to width 256 at the default 96 MiB);
-    wider ones are drawn again from saved generator states when needed.
+    always kept. Of a network's 100 weight matrices the first ones are kept,
+    up to half the budget (the first 40 layers at width 256 with the default
+    :data:`CACHE_BYTES`); the others are drawn again from saved generator
+    states when needed, which gives the same numbers.
+
+    Models made without ``cache_bytes`` share one cache per process (the app
+    and a notebook's own model then hold one copy of a network, not two);
+    passing ``cache_bytes`` gives a private cache of that size.
     """
 
-    def __init__(self, *, cache_bytes: int = CACHE_BYTES) -> None:
-        self.cache_bytes = check_int("cache_bytes", cache_bytes, 2**20, 2**40)
-        self._networks: OrderedDict[tuple, _Network] = OrderedDict()
-        self._runs: OrderedDict[tuple, _Run] = OrderedDict()
+    _shared: tuple[OrderedDict, OrderedDict] | None = None
+
+    def __init__(self, *, cache_bytes: int | None = None) -> None:
+        if cache_bytes is None:
+            if ExplorerModel._shared is None:
+                ExplorerModel._shared = (OrderedDict(), OrderedDict())
+            self.cache_bytes = CACHE_BYTES
+            self._networks, self._runs = ExplorerModel._shared
+        else:
+            self.cache_bytes = check_int("cache_bytes", cache_bytes, 2**20, 2**40)
+            self._networks: OrderedDict[tuple, _Network] = OrderedDict()
+            self._runs: OrderedDict[tuple, _Run] = OrderedDict()
 
     def __repr__(self) -> str:
         return (
@@ -360,15 +373,15 @@ class ExplorerModel:
             r.nbytes for r in self._runs.values()
         )
 
-    def _trim(self, keep_net: tuple, keep_run: tuple) -> None:
-        """Drop least recently used runs, then networks, until the cache fits its budget."""
+    def _trim(self, keep_net: tuple, keep_run: tuple | None = None, room: int = 0) -> None:
+        """Drop the least recently used runs, then networks, until ``room`` more bytes fit."""
         for key in list(self._runs):
-            if self.nbytes <= self.cache_bytes:
+            if self.nbytes + room <= self.cache_bytes:
                 return
             if key != keep_run:
                 del self._runs[key]
         for key in list(self._networks):
-            if self.nbytes <= self.cache_bytes:
+            if self.nbytes + room <= self.cache_bytes:
                 return
             if key != keep_net:
                 net = self._networks.pop(key)
@@ -385,13 +398,17 @@ class ExplorerModel:
         net_key = (state.seed, state.width, state.batch)
         net = self._networks.get(net_key)
         if net is None:
-            keep = MAX_DEPTH * state.width**2 * 8 <= 2 * self.cache_bytes // 3
+            layer = 8 * state.width**2
+            keep = min(MAX_DEPTH, self.cache_bytes // 2 // layer)
+            # make room first, so old and new never sit in memory together
+            self._trim(net_key, room=keep * layer + 8 * state.batch * state.width)
             net = self._networks[net_key] = _Network(*net_key, keep=keep)
         self._networks.move_to_end(net_key)
         sigma_w2 = 2.0 if self.rescalable(state) else state.sigma_w2
         key = (*net_key, act.name, act.slope, sigma_w2, state.bias_variance)
         run = self._runs.get(key)
         if run is None:
+            self._trim(net_key, room=8 * BACKWARD_SAMPLES * state.width * state.depth)
             run = self._runs[key] = _Run(net, act, sigma_w2, state.bias_variance)
         self._runs.move_to_end(key)
         run.extend(state.depth)
