@@ -133,9 +133,13 @@ def jupyterlab(directory: Path) -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def voila(notebook: Path) -> Iterator[str]:
-    """Voila serving ``notebook`` alone; yields its URL."""
+def voila(notebook: Path, *, preheat: bool = False) -> Iterator[str]:
+    """Voila serving ``notebook`` alone; yields its URL.
+
+    ``preheat`` keeps one kernel that has run the notebook ready (as ``make explorer`` does).
+    """
     port = free_port()
+    extra = ["--preheat_kernel=True", "--pool_size=1"] if preheat else []
     proc = subprocess.Popen(
         [
             str(BIN / "voila"),
@@ -143,6 +147,7 @@ def voila(notebook: Path) -> Iterator[str]:
             "--no-browser",
             "--Voila.ip=127.0.0.1",
             f"--port={port}",
+            *extra,
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -168,11 +173,20 @@ def new_page(browser, *, width: int = 1366, height: int = 768, scale: float = 1.
     return context.new_page()
 
 
-def open_in_jupyterlab(page, base: str, name: str) -> None:
-    """Open notebook ``name``, wait for the kernel and run all cells."""
-    page.goto(f"{base}/lab/tree/{name}?token={TOKEN}")
+def open_in_jupyterlab(page, base: str, name: str, *, run: bool = True) -> None:
+    """Open notebook ``name``, wait for the kernel and (``run``) run all cells.
+
+    Each notebook opens in a workspace of its own, so no other notebook's tab comes back.
+    """
+    page.goto(f"{base}/lab/workspaces/{Path(name).stem}/tree/{name}?token={TOKEN}")
     page.locator(".jp-Notebook").first.wait_for(state="visible", timeout=60_000)
     page.get_by_text(re.compile(r"Python 3 \(ipykernel\) \| Idle")).first.wait_for(timeout=60_000)
+    if run:
+        run_all(page)
+
+
+def run_all(page) -> None:
+    """Run > Run All Cells."""
     page.get_by_role("menuitem", name="Run", exact=True).click()
     page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
 
@@ -189,3 +203,40 @@ FIGURE_SIGNATURE = (
     ".map(e => (e.getAttribute('d') || '') + (e.getAttribute('transform') || '')"
     " + (e.textContent || '')).join('|'); }"
 )
+
+#: JavaScript installed in the page: times from an input event to the last change of the plot.
+#: ``__kaimingReset()`` starts a measurement; keydown / change / input events set its start
+#: (the first after the reset); every DOM change inside ``.kaiming-figure`` sets its end.
+TIMER = """() => {
+  if (window.__kaimingTimer) return;
+  const t = window.__kaimingTimer = {start: null, last: null, count: 0, armed: false};
+  window.__kaimingReset = () => { t.start = null; t.last = null; t.count = 0; t.armed = true; };
+  const begin = () => { if (t.armed && t.start === null) t.start = performance.now(); };
+  for (const kind of ['keydown', 'change', 'input']) document.addEventListener(kind, begin, true);
+  const figure = document.querySelector('.kaiming-figure');
+  const seen = () => { if (t.start !== null) { t.last = performance.now(); t.count += 1; } };
+  new MutationObserver(seen).observe(
+    figure, {subtree: true, childList: true, attributes: true, characterData: true});
+}"""
+#: JavaScript: the measurement so far (``ms`` is null until the plot changed).
+TIMER_READ = """() => { const t = window.__kaimingTimer;
+  return {ms: t.last === null ? null : t.last - t.start, count: t.count,
+          quiet: t.last === null ? null : performance.now() - t.last}; }"""
+
+
+def timed(page, action, *, settle_ms: float = 250.0, timeout_s: float = 30.0) -> float:
+    """Milliseconds from ``action()``'s input event to the plot's last change.
+
+    The plot has finished when ``.kaiming-figure`` has changed and then stayed
+    unchanged for ``settle_ms``.
+    """
+    page.evaluate(TIMER)
+    page.evaluate("() => window.__kaimingReset()")
+    action()
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        state = page.evaluate(TIMER_READ)
+        if state["ms"] is not None and state["quiet"] > settle_ms:
+            return float(state["ms"])
+        time.sleep(0.03)
+    raise TimeoutError(f"the plot did not change within {timeout_s} s of the input")

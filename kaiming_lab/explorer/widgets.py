@@ -10,7 +10,10 @@ the :class:`~kaiming_lab.explorer.figure.ExplorerFigure` and the verdict to an
 CSS classes for tests and for anyone's browser automation:
 ``kaiming-multiplier`` (the variance slider), ``kaiming-verdict`` (the
 verdict), ``kaiming-figure`` (the two main panels; their SVG changes on every
-move) and ``kaiming-explorer`` (the whole app).
+move), ``kaiming-explorer`` (the whole app), and ``kaiming-<control>`` on
+every other control (``kaiming-depth``, ``kaiming-width``, ``kaiming-seed``,
+``kaiming-activation``, ``kaiming-preset``, ``kaiming-slope``,
+``kaiming-bias-variance``).
 """
 
 from __future__ import annotations
@@ -154,7 +157,8 @@ class ExplorerApp(widgets.VBox):
             ),
         }
         c = self.controls
-        c["multiplier"].add_class("kaiming-multiplier")
+        for name, control in c.items():  # kaiming-multiplier, kaiming-bias-variance, ...
+            control.add_class("kaiming-" + name.replace("_", "-"))
         self.readout = widgets.HTML(layout=widgets.Layout(width="auto", margin="0 12px 0 4px"))
         self.marks = widgets.HTML()
         self.verdict = widgets.HTML(layout=widgets.Layout(min_height="48px"))
