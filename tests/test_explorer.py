@@ -8,6 +8,7 @@ to the order of a few roundings. Monte Carlo comparisons use the package's
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import re
@@ -336,17 +337,20 @@ def test_cache_stays_within_its_byte_budget():
 def test_regenerated_weights_are_the_kept_ones():
     """A network too big to keep draws each G^(h) again from its saved state: same numbers."""
     state = ExplorerState(depth=12, width=128, seed=9, multiplier=1.3, activation="tanh")
-    kept = ExplorerModel(cache_bytes=32 * 2**20)  # 13 MiB of weights: all kept
-    redrawn = ExplorerModel(cache_bytes=2**20)  # half a MiB: the first 4 layers kept
+    kept = ExplorerModel(cache_bytes=32 * 2**20)  # room for all: the 12 layers in use kept
+    redrawn = ExplorerModel(cache_bytes=2**20)  # 7/8 MiB of weights: the first 7 layers kept
     a, b = kept.compute(state), redrawn.compute(state)
-    assert len(next(iter(kept._networks.values()))._kept) == MAX_DEPTH
-    assert len(next(iter(redrawn._networks.values()))._kept) == 4
+    assert len(next(iter(kept._networks.values()))._kept) == 12
+    assert len(next(iter(redrawn._networks.values()))._kept) == 7
     np.testing.assert_array_equal(a.rms_z, b.rms_z)
     np.testing.assert_array_equal(a.grad_var, b.grad_var)
     _, wa, _ = kept.network(state)
     _, wb, _ = redrawn.network(state)
     for x, y in zip(wa, wb, strict=True):
         np.testing.assert_array_equal(x, y)
+    deeper = dataclasses.replace(state, depth=30)  # kept layers grow with the depth shown
+    np.testing.assert_array_equal(kept.compute(deeper).rms_z, redrawn.compute(deeper).rms_z)
+    assert len(next(iter(kept._networks.values()))._kept) == 30
 
 
 # ---------------------------------------------------------------------------

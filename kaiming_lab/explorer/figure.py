@@ -199,22 +199,43 @@ class _LogPanel:
         ok = np.isfinite(band_lo) & np.isfinite(band_hi)
         tx, ty = _finite(x, theory)
         nx, ny = _finite(x, data)
-        with self.band.hold_sync():
-            self.band.x = np.asarray(x, dtype=float)[ok]
-            self.band.y = np.vstack([band_lo[ok], band_hi[ok]])
-        with self.theory.hold_sync():
-            self.theory.x, self.theory.y = tx, ty
-        with self.network.hold_sync():
-            self.network.x, self.network.y = nx, ny
-        if self.x_scale.max != 1.01 * xmax:
-            with self.x_scale.hold_sync():
-                self.x_scale.min, self.x_scale.max = -0.01 * xmax, 1.01 * xmax
-            self.x_axis.tick_values = depth_ticks(int(xmax))
-        with self.y_scale.hold_sync():
-            self.y_scale.min, self.y_scale.max = clip_lo, clip_hi
-        with self.y_axis.hold_sync():
-            self.y_axis.tick_values = np.array([float(f"1e{k}") for k in ticks])
-            self.y_axis.tick_labels = {js_number(k): power_label(k) for k in ticks}
+        # scales first, so the marks are drawn once on the new axes
+        _assign(self.x_scale, min=-0.01 * xmax, max=1.01 * xmax)
+        _assign(self.x_axis, tick_values=depth_ticks(int(xmax)))
+        _assign(self.y_scale, min=clip_lo, max=clip_hi)
+        _assign(
+            self.y_axis,
+            tick_values=np.array([float(f"1e{k}") for k in ticks]),
+            tick_labels={js_number(k): power_label(k) for k in ticks},
+        )
+        _assign(
+            self.band,
+            x=np.asarray(x, dtype=float)[ok],
+            y=np.vstack([band_lo[ok], band_hi[ok]]),
+        )
+        _assign(self.theory, x=tx, y=ty)
+        _assign(self.network, x=nx, y=ny)
+
+
+def _assign(widget, **values) -> None:
+    """Set the traits of ``widget`` that change, in one message; none if nothing changes.
+
+    Arrays are compared by value: bqplot would otherwise send (and the
+    browser redraw) an equal array again.
+    """
+    changed = {}
+    for name, value in values.items():
+        old = getattr(widget, name)
+        if isinstance(value, np.ndarray):
+            same = isinstance(old, np.ndarray) and np.array_equal(old, value)
+        else:
+            same = old == value
+        if not same:
+            changed[name] = value
+    if changed:
+        with widget.hold_sync():
+            for name, value in changed.items():
+                setattr(widget, name, value)
 
 
 class ExplorerFigure:

@@ -57,7 +57,7 @@ __all__ = [
 HIST_BINS = 40
 HIST_LIMIT = 4.0
 #: Default memory budget of a model's caches (weights, inputs, stored pre-activations).
-CACHE_BYTES = 40 * 2**20
+CACHE_BYTES = 64 * 2**20
 
 _FLOAT_MAX = float(np.finfo(float).max)
 
@@ -153,15 +153,18 @@ class _Network:
     bytes), so any ``G^(h)`` can be drawn again on its own when it is not kept.
     """
 
-    def __init__(self, seed: int, width: int, batch: int, keep: int) -> None:
+    def __init__(self, seed: int, width: int, batch: int, keep: int, depth: int) -> None:
         gen = np.random.default_rng(seed)
         self.width, self.batch = width, batch
         self._states: list[dict] = []
-        self._kept: list[np.ndarray] = []  # G^(0 .. keep-1): the layers every depth uses
+        # G^(0 ..): the first layers, the ones every depth uses; at most `keep` of them,
+        # and at first only as many as the depth shown (the list grows with the depth)
+        self.keep = keep
+        self._kept: list[np.ndarray] = []
         for h in range(MAX_DEPTH):
             self._states.append(gen.bit_generator.state)
             g = gen.standard_normal((width, width))
-            if h < keep:
+            if h < min(keep, depth):
                 self._kept.append(g)
         self._after_weights = gen.bit_generator.state
         self.x = gen.standard_normal((batch, width))
@@ -179,7 +182,10 @@ class _Network:
             return self._kept[h]
         gen = np.random.default_rng()
         gen.bit_generator.state = self._states[h]
-        return gen.standard_normal((self.width, self.width))
+        g = gen.standard_normal((self.width, self.width))
+        if h == len(self._kept) < self.keep:
+            self._kept.append(g)
+        return g
 
     def bias_draws(self) -> tuple[list[np.ndarray], np.ndarray]:
         """Standard normal biases and the inputs drawn after them (the order with a bias)."""
@@ -194,8 +200,11 @@ class _Network:
 class _Run:
     """Forward statistics of one network at one ``sigma_w^2``, extended layer by layer.
 
-    Keeps per layer: ``mean(z^2)`` over the whole batch, and ``z`` of the first
-    :data:`BACKWARD_SAMPLES` inputs (for the backward pass and the histograms).
+    Keeps per layer: ``mean(z^2)`` over the whole batch; the histogram of
+    ``x / rms(x)`` over the first :data:`BACKWARD_SAMPLES` inputs; and what the
+    backward pass needs of those inputs' ``z``: its sign (one byte an entry)
+    when ``phi'`` depends on the sign alone (ReLU, leaky ReLU, linear), else
+    ``z`` itself.
     """
 
     def __init__(self, net: _Network, act, sigma_w2: float, bias_variance: float) -> None:
@@ -210,6 +219,9 @@ class _Run:
         self.x = x
         self.done = 0
         self.mean_sq_z = np.full(MAX_DEPTH, np.nan)
+        self.hist = np.zeros((MAX_DEPTH, HIST_BINS), dtype=np.int64)
+        self.rms = np.zeros(MAX_DEPTH)
+        self.zeros = np.ones(MAX_DEPTH)
         self.z_rows: list[np.ndarray] = []
         self.overflow_layer: int | None = None
         self.underflow_layer: int | None = None
@@ -217,7 +229,7 @@ class _Run:
 
     @property
     def nbytes(self) -> int:
-        return sum(z.nbytes for z in self.z_rows) + self.x.nbytes
+        return sum(z.nbytes for z in self.z_rows) + self.x.nbytes + self.hist.nbytes
 
     def weight(self, h: int) -> np.ndarray:
         """``W^(h)`` of this run."""
@@ -243,7 +255,11 @@ class _Run:
                     break
                 self.x = self.act.forward(z)
                 self.mean_sq_z[h] = np.mean(z * z)
-                self.z_rows.append(z[:nb].copy())
+                rows = z[:nb]
+                self.hist[h], self.rms[h], self.zeros[h] = activation_histogram(self.x[:nb])
+                self.z_rows.append(
+                    np.sign(rows).astype(np.int8) if self.act.homogeneous else rows.copy()
+                )
                 self.done = h + 1
                 if self.underflow_layer is None and not np.any(self.x):
                     self.underflow_layer = h
@@ -251,11 +267,11 @@ class _Run:
                         self.mean_sq_z[h + 1 :] = 0.0
                         self.done = MAX_DEPTH
 
-    def rows(self, h: int) -> np.ndarray:
-        """``z^(h)`` of the first :data:`BACKWARD_SAMPLES` inputs (zeros after all units died)."""
+    def derivative(self, h: int) -> np.ndarray:
+        """``phi'(z^(h))`` of the first :data:`BACKWARD_SAMPLES` inputs (``phi'(0)`` once dead)."""
         if h < len(self.z_rows):
-            return self.z_rows[h]
-        return np.zeros((BACKWARD_SAMPLES, self.net.width))
+            return self.act.derivative(self.z_rows[h].astype(float))
+        return self.act.derivative(np.zeros((BACKWARD_SAMPLES, self.net.width)))
 
     def gradient(self, depth: int, seed: int) -> np.ndarray:
         """Second moment of ``dL/dx^(h)``, ``h = 0 .. depth``, for the first ``depth`` layers.
@@ -271,7 +287,7 @@ class _Run:
             with np.errstate(all="ignore"):
                 out[depth] = np.mean(dx * dx)
                 for h in range(depth - 1, -1, -1):
-                    dx = (dx * self.act.derivative(self.rows(h))) @ self.weight(h)
+                    dx = (dx * self.derivative(h)) @ self.weight(h)
                     if not np.all(np.isfinite(dx)):
                         break
                     out[h] = np.mean(dx * dx)
@@ -337,10 +353,11 @@ class ExplorerModel:
 
     ``cache_bytes`` bounds what is kept between calls (weights, inputs, stored
     pre-activations), least recently used first out; the network in use is
-    always kept. Of a network's 100 weight matrices the first ones are kept,
-    up to half the budget (the first 40 layers at width 256 with the default
-    :data:`CACHE_BYTES`); the others are drawn again from saved generator
-    states when needed, which gives the same numbers.
+    always kept. Of a network's 100 weight matrices the first ones are kept:
+    as many as the deepest view so far needed, and at most 7/8 of the budget
+    (all 100 up to width 256 with the default :data:`CACHE_BYTES`, the first
+    28 at width 512). The others are drawn again from saved generator states
+    when needed, which gives the same numbers.
 
     Models made without ``cache_bytes`` share one cache per process (the app
     and a notebook's own model then hold one copy of a network, not two);
@@ -399,10 +416,11 @@ class ExplorerModel:
         net = self._networks.get(net_key)
         if net is None:
             layer = 8 * state.width**2
-            keep = min(MAX_DEPTH, self.cache_bytes // 2 // layer)
+            keep = min(MAX_DEPTH, self.cache_bytes * 7 // 8 // layer)
             # make room first, so old and new never sit in memory together
-            self._trim(net_key, room=keep * layer + 8 * state.batch * state.width)
-            net = self._networks[net_key] = _Network(*net_key, keep=keep)
+            room = min(keep, state.depth) * layer + 8 * state.batch * state.width
+            self._trim(net_key, room=room)
+            net = self._networks[net_key] = _Network(*net_key, keep=keep, depth=state.depth)
         self._networks.move_to_end(net_key)
         sigma_w2 = 2.0 if self.rescalable(state) else state.sigma_w2
         key = (*net_key, act.name, act.slope, sigma_w2, state.bias_variance)
@@ -489,8 +507,8 @@ class ExplorerModel:
         rms, zero_fraction = np.zeros(3), np.zeros(3)
         entries = BACKWARD_SAMPLES * state.width
         for i, h in enumerate(shown):
-            counts, rms[i], zero_fraction[i] = activation_histogram(act.forward(run.rows(h)))
-            density[i] = counts / (entries * (edges[1] - edges[0]))
+            rms[i], zero_fraction[i] = run.rms[h], run.zeros[h]
+            density[i] = run.hist[h] / (entries * (edges[1] - edges[0]))
         with np.errstate(all="ignore"):
             rms *= np.sqrt(scale ** (np.asarray(shown) + 1.0))
         if overflow is not None:
