@@ -124,6 +124,10 @@ def depth_ticks(xmax: int) -> np.ndarray:
     return np.arange(0.0, xmax + 1.0, step)
 
 
+#: Labels of the log axes' ticks, keyed as JavaScript writes the tick values.
+TICK_LABELS = {js_number(k): power_label(k) for k in range(-300, 301)}
+
+
 class _LogPanel:
     """One log-scale panel: dots (this network), dashed line (theory), band (networks like it)."""
 
@@ -173,6 +177,8 @@ class _LogPanel:
             grid_lines="dashed",
             grid_color="#ddd",
             label_offset="52px",
+            # every power of ten the axis can show, sent once: only the tick values change
+            tick_labels=TICK_LABELS,
         )
         self.figure = bq.Figure(
             marks=[self.band, self.theory, self.network],
@@ -203,11 +209,7 @@ class _LogPanel:
         _assign(self.x_scale, min=-0.01 * xmax, max=1.01 * xmax)
         _assign(self.x_axis, tick_values=depth_ticks(int(xmax)))
         _assign(self.y_scale, min=clip_lo, max=clip_hi)
-        _assign(
-            self.y_axis,
-            tick_values=np.array([float(f"1e{k}") for k in ticks]),
-            tick_labels={js_number(k): power_label(k) for k in ticks},
-        )
+        _assign(self.y_axis, tick_values=np.array([float(f"1e{k}") for k in ticks]))
         _assign(
             self.band,
             x=np.asarray(x, dtype=float)[ok],
@@ -289,9 +291,9 @@ class ExplorerFigure:
             )
             self.hist_bars.append(bars)
             self.hist_figures.append(fig)
-        self.hists = widgets.HBox(
-            self.hist_figures, layout=widgets.Layout(flex_flow="row wrap", width="100%")
-        )
+        # the histograms join the page when first shown (a hidden bqplot figure
+        # would be laid out at a negative size)
+        self.hists = widgets.HBox(layout=widgets.Layout(flex_flow="row wrap", width="100%"))
         self.hists.add_class("kaiming-hists")
         self.view: ExplorerView | None = None
 
@@ -321,7 +323,9 @@ class ExplorerFigure:
             self.update_histograms(view)
 
     def update_histograms(self, view: ExplorerView) -> None:
-        """Send the three histograms of ``view``."""
+        """Send the three histograms of ``view`` (and put them on the page the first time)."""
+        if not self.hists.children:
+            self.hists.children = tuple(self.hist_figures)
         for i, (bars, fig) in enumerate(zip(self.hist_bars, self.hist_figures, strict=True)):
             h, rms, zf = view.hist_layers[i], view.hist_rms[i], view.hist_zero_fraction[i]
             if not math.isfinite(rms):
