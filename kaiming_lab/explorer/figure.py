@@ -63,6 +63,7 @@ FIGURE_CSS = """
 .kaiming-hists .bqplot text.axislabel { font-size: 14px; }
 .kaiming-hists .bqplot .tick text { font-size: 13px; }
 .kaiming-hists .bqplot .mainheading { font-size: 14px; }
+.kaiming-explorer .widget-label, .kaiming-explorer .widget-readout { font-size: 14px; }
 """
 
 
@@ -169,6 +170,7 @@ class _LogPanel:
             tick_values=depth_ticks(50),
             tick_format="d",
             grid_lines="none",
+            tick_style={"font-size": "14px"},
         )
         self.y_axis = bq.Axis(
             scale=self.y_scale,
@@ -177,6 +179,7 @@ class _LogPanel:
             grid_lines="dashed",
             grid_color="#ddd",
             label_offset="52px",
+            tick_style={"font-size": "14px"},
             # every power of ten the axis can show, sent once: only the tick values change
             tick_labels=TICK_LABELS,
         )
@@ -277,6 +280,7 @@ class ExplorerFigure:
                     label="x / rms(x)" if i == 1 else "",
                     tick_values=np.array([-4.0, -2.0, 0.0, 2.0, 4.0]),
                     tick_format="d",
+                    tick_style={"font-size": "13px"},
                 )
             ]
             fig = bq.Figure(
