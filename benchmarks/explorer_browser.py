@@ -8,8 +8,9 @@ plot has finished when nothing changed for 250 ms after that):
 
 * ``variance``: arrow-key presses on the variance slider at the defaults
   (depth 50, width 256, ReLU), up and back down;
-* the other controls (vector route only): depth to 100 and back, width
-  down to 128, up to 512 and back to 256, two activations, two seeds.
+* the other controls (vector route only), at depth 50: width down to 128,
+  up to 512 and back to 256, three activations, two seeds; then depth to
+  100, to 1 and to 11.
 
 Two routes are compared in the same run:
 
@@ -109,8 +110,6 @@ def measure(page, presses: int, others: bool) -> dict:
     if not others:
         return out
     times: dict[str, list[float]] = {"depth": [], "width": [], "activation": [], "seed": []}
-    for key in ("End", "Home", "PageUp"):  # depth 100, 1, 11 (PageUp: +10)
-        times["depth"].append(S.timed(page, _press(page, ".kaiming-depth", key)))
     for key in ("ArrowLeft", "ArrowRight", "ArrowRight", "ArrowLeft"):  # 128, 256, 512, 256
         times["width"].append(S.timed(page, _press(page, ".kaiming-width", key)))
     select = page.locator(".kaiming-activation select").first
@@ -120,6 +119,8 @@ def measure(page, presses: int, others: bool) -> dict:
     for value in ("1", "0"):
         seed.fill(value)
         times["seed"].append(S.timed(page, lambda: seed.press("Enter")))
+    for key in ("End", "Home", "PageUp"):  # depth 100, 1, 11 (PageUp: +10)
+        times["depth"].append(S.timed(page, _press(page, ".kaiming-depth", key)))
     out.update({k: _summary(v) for k, v in times.items()})
     out["other_controls_p90"] = round(
         float(np.percentile([t for v in times.values() for t in v], 90)), 1
