@@ -218,7 +218,7 @@ def test_notebook_06_embeds_the_same_app(browser, lab_url):
     S.open_in_jupyterlab(page, lab_url, NOTEBOOK_06.name)
     page.wait_for_function(S.PLOTTED, timeout=180_000)
     page.locator(".kaiming-verdict").first.scroll_into_view_if_needed()
-    assert _verdict(page).startswith("stable:")
+    assert _verdict(page).split()[0].rstrip(":") in {"stable", "exploding", "vanishing"}
     handle = page.locator(".kaiming-multiplier .noUi-handle").first
     handle.scroll_into_view_if_needed()
     handle.focus()
