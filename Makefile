@@ -37,9 +37,11 @@ lab: $(VENV)/.lab
 test: $(VENV)/.test
 	$(BIN)/python -m pytest
 
-## explorer: serve only the explorer dashboard with Voila on 127.0.0.1
+## explorer: serve the explorer dashboard (the app and one paragraph, no code) with Voila on
+## 127.0.0.1; one kernel is kept pre-heated, so the next visitor sees the plot at once
 explorer: $(VENV)/.test
-	$(BIN)/voila notebooks/06_explorer.ipynb --no-browser --Voila.ip=127.0.0.1 --port=$(PORT)
+	$(BIN)/voila notebooks/explorer_dashboard.ipynb --no-browser --Voila.ip=127.0.0.1 --port=$(PORT) \
+		--preheat_kernel=True --pool_size=1
 
 ## notebooks: re-execute every notebook in place (after changing the package)
 notebooks: $(VENV)/.test

@@ -1,56 +1,53 @@
-"""How long a slider move in the explorer takes, against a naive re-simulate-and-redraw.
+"""The explorer's kernel side: CPU time per move, and the peak memory of a kernel that runs it.
 
-Settings (the explorer's defaults): depth 50, width 256, 512 inputs, ReLU,
-Kaiming's variance, seed 0. A fixed sequence of 28 moves (variance, depth,
-presets, activation switches, seeds) is replayed twice:
+1. CPU per move. A fixed sequence of moves (variance steps of one arrow-key
+   press, then depth, width, presets, activations, seeds) is applied to the
+   app ``explorer()`` returns by setting the controls' ``.value``; each move's
+   handler recomputes the view and sends its numbers to the bqplot panels.
+   The kernel's CPU time (``time.process_time``) and wall time per move are
+   recorded. Baseline in the same run: the raster route, i.e. drawing the same
+   two panels with matplotlib and encoding a PNG, at device pixel ratio 1 and
+   2 (what a crisp raster on a high-density screen or projector costs).
+2. Peak memory. ``notebooks/explorer_dashboard.ipynb`` and
+   ``notebooks/06_explorer.ipynb`` are executed in fresh kernels (nbclient);
+   each kernel then replays the move sequence and reports its own peak
+   resident set size (``VmHWM`` in ``/proc/self/status``; ``ru_maxrss`` would
+   also count the benchmark process the kernel was forked from).
 
-* explorer: set the widget's ``.value`` on the box ``kaiming_lab.explorer.widgets.explorer()``
-  returns; the time runs until its handler has recomputed the view, updated
-  the figure in place and put the PNG bytes into the ``Image`` widget (the
-  notebook's path, minus the websocket).
-* naive: for the same control values, ``simulate_forward(..., backward=True)``,
-  the theory, a brand-new ``ExplorerFigure`` and a full ``savefig`` to PNG. It
-  leaves the histograms empty (``simulate_forward`` does not return
-  activations), so it does less work than the explorer.
+The last line is one JSON object. Usage::
 
-Prints both medians and 90th percentiles and their ratio; the last line is one
-JSON object. Usage::
-
-    .venv/bin/python benchmarks/explorer_latency.py [--blas-threads N]
+    .venv/bin/python benchmarks/explorer_latency.py [--rounds N] [--no-kernels]
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import platform
 import time
+from pathlib import Path
 
 import numpy as np
 
-from kaiming_lab import predicted_gradient_variances, predicted_variances
-from kaiming_lab.explorer.model import (
-    HIST_BINS,
-    HIST_LIMIT,
-    ExplorerFigure,
-    ExplorerState,
-    ExplorerView,
-    histogram_layers,
-    simulate_state,
-    verdict,
-)
-from kaiming_lab.explorer.widgets import explorer
+from kaiming_lab.explorer import explorer
+from kaiming_lab.explorer.model import ExplorerView
 
-DEFAULTS = {"depth": 50, "width": 256, "batch": 512, "activation": "relu", "seed": 0}
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULTS = {"depth": 50, "width": 256, "activation": "relu", "seed": 0}
+#: One arrow-key press on the variance slider: x10^0.02.
+STEP = 0.02
 
 MOVES: list[tuple[str, object]] = [
-    *(("multiplier", m) for m in (1.12, 1.26, 1.58, 2.0, 3.16, 10.0, 0.79, 0.5, 0.32, 0.1, 1.0)),
-    *(("depth", d) for d in (60, 70, 80, 100, 40, 20, 50)),
+    *(("multiplier", 10 ** (STEP * k)) for k in (1, 2, 3, 4, 5, 4, 3, 2, 1, 0, -1, -2, -3, -2, -1)),
+    *(("multiplier", 10 ** (STEP * k)) for k in (0, 1, 2, 3, 2, 1, 0)),
+    *(("depth", d) for d in (60, 80, 100, 40, 50)),
+    *(("width", w) for w in (128, 64, 512, 256)),
     ("preset", "xavier"),
     ("preset", "pytorch_default"),
     ("preset", "kaiming"),
     ("activation", "leaky_relu"),
-    ("activation", "relu"),
+    ("activation", "tanh"),
     ("activation", "linear"),
     ("activation", "relu"),
     ("seed", 1),
@@ -59,107 +56,125 @@ MOVES: list[tuple[str, object]] = [
 ]
 
 
-def naive_view(state: ExplorerState) -> ExplorerView:
-    """Everything from scratch: ``simulate_forward`` with the backward pass, then the theory."""
-    act = state.get_activation()
-    result = simulate_state(state, backward=True)
-    theory_var = predicted_variances(
-        state.depth,
-        sigma_w2=state.sigma_w2,
-        sigma_b2=state.bias_variance,
-        activation=act,
-        input_second_moment=result.input_second_moment,
-    )
-    grad_theory = predicted_gradient_variances(
-        list(result.widths),
-        sigma_w2=state.sigma_w2,
-        activation=act,
-        forward_variances=theory_var,
-        output_gradient_variance=float(result.grad_var[-1]),
-    )
-    rms_z, theory_std = np.sqrt(result.mean_sq_z), np.sqrt(theory_var)
-    status, text = verdict(
-        rms_z,
-        width=state.width,
-        theory_std=theory_std,
-        overflow_layer=result.overflow_layer,
-        underflow_layer=result.underflow_layer,
-    )
-    empty = np.zeros((3, HIST_BINS))
-    return ExplorerView(
-        state=state,
-        rms_z=rms_z,
-        theory_std=theory_std,
-        grad_var=result.grad_var,
-        grad_theory=grad_theory,
-        hist_layers=histogram_layers(state.depth),
-        hist_edges=np.linspace(-HIST_LIMIT, HIST_LIMIT, HIST_BINS + 1),
-        hist_density=empty,
-        hist_rms=np.full(3, np.nan),
-        hist_zero_fraction=np.zeros(3),
-        status=status,
-        verdict=text,
-        overflow_layer=result.overflow_layer,
-        underflow_layer=result.underflow_layer,
-    )
+def raster_png(view: ExplorerView, pixel_ratio: float) -> bytes:
+    """The two main panels drawn by matplotlib (Agg) and encoded as PNG at ``pixel_ratio``.
+
+    880 x 290 CSS pixels, the size of the bqplot panels, with the course's
+    fonts: what the raster route would have to send on every move.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(11.0, 3.625), dpi=80 * pixel_ratio)
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(1, 2)
+    depth = view.state.depth
+    for ax, x, data, theory in (
+        (axes[0], np.arange(depth), view.rms_z, view.theory_std),
+        (axes[1], np.arange(depth + 1), view.grad_var, view.grad_theory),
+    ):
+        ax.plot(x, theory, "--", color="#D55E00", lw=2.2)
+        ax.plot(x, data, "o", color="#0072B2", ms=4)
+        ax.set_yscale("log")
+        ax.set_xlabel("layer h", fontsize=14)
+        ax.tick_params(labelsize=12.5)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", pil_kwargs={"compress_level": 1})
+    return buf.getvalue()
 
 
-def run(rounds: int = 2) -> dict:
+def _stats(values_ms: list[float]) -> dict:
+    a = np.asarray(values_ms)
+    return {"median": round(float(np.median(a)), 2), "p90": round(float(np.percentile(a, 90)), 2)}
+
+
+def cpu_per_move(rounds: int) -> dict:
     app = explorer(**DEFAULTS)
-    fast, slow, kinds = [], [], []
+    cpu, wall, kinds, raster1, raster2 = [], [], [], [], []
     for _ in range(rounds):
         for name, value in MOVES:
-            start = time.perf_counter()
+            start_wall, start_cpu = time.perf_counter(), time.process_time()
             app.controls[name].value = value  # the handler runs synchronously
-            png = bytes(app.image.value)
-            fast.append(time.perf_counter() - start)
-            assert png.startswith(b"\x89PNG")
+            cpu.append((time.process_time() - start_cpu) * 1e3)
+            wall.append((time.perf_counter() - start_wall) * 1e3)
             kinds.append(name)
-
-            state = app.state()
-            start = time.perf_counter()
-            figure = ExplorerFigure()
-            figure.update(naive_view(state))
-            png = figure.savefig_png()
-            slow.append(time.perf_counter() - start)
-            assert png.startswith(b"\x89PNG")
-    fast_ms, slow_ms = np.array(fast) * 1e3, np.array(slow) * 1e3
-    by_kind = {
-        k: round(float(np.median(fast_ms[np.array(kinds) == k])), 1) for k in dict.fromkeys(kinds)
-    }
+            if name == "multiplier":
+                for ratio, out in ((1.0, raster1), (2.0, raster2)):
+                    start = time.process_time()
+                    raster_png(app.view, ratio)
+                    out.append((time.process_time() - start) * 1e3)
+    kinds_a = np.array(kinds)
+    variance = [c for c, k in zip(cpu, kinds, strict=True) if k == "multiplier"]
     return {
-        "benchmark": "explorer_latency",
-        "settings": {**DEFAULTS, "moves_per_round": len(MOVES), "rounds": rounds},
-        "explorer_ms": {
-            "median": round(float(np.median(fast_ms)), 1),
-            "p90": round(float(np.percentile(fast_ms, 90)), 1),
-            "median_by_control": by_kind,
+        "moves": len(cpu),
+        "variance_move_cpu_ms": _stats(variance),
+        "all_moves_cpu_ms": _stats(cpu),
+        "wall_ms_by_control": {
+            k: _stats(list(np.asarray(wall)[kinds_a == k])) for k in dict.fromkeys(kinds)
         },
-        "naive_ms": {
-            "median": round(float(np.median(slow_ms)), 1),
-            "p90": round(float(np.percentile(slow_ms, 90)), 1),
-        },
-        "speedup_median": round(float(np.median(slow_ms) / np.median(fast_ms)), 1),
-        "speedup_p90": round(float(np.percentile(slow_ms, 90) / np.percentile(fast_ms, 90)), 1),
+        "raster_baseline_cpu_ms": {"dpr1": _stats(raster1), "dpr2": _stats(raster2)},
+    }
+
+
+_KERNEL_MOVES = """
+import time
+_app = [o for o in globals().values() if type(o).__name__ == "ExplorerApp"]
+_app = _app[0] if _app else __import__("kaiming_lab.explorer").explorer.explorer()
+_cpu = []
+for _name, _value in {moves!r}:
+    _t = time.process_time()
+    _app.controls[_name].value = _value
+    _cpu.append(time.process_time() - _t)
+# VmHWM: this process's own peak (ru_maxrss would also count the parent it was forked from)
+_hwm = open("/proc/self/status").read().split("VmHWM:")[1].split()[0]
+print(_hwm, sorted(_cpu)[len(_cpu) // 2])
+"""
+
+
+def kernel_peak(notebook: Path) -> dict:
+    """Execute ``notebook`` in a fresh kernel, replay the moves there, read its peak RSS."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    nb = nbformat.read(notebook, as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell(_KERNEL_MOVES.format(moves=MOVES)))
+    start = time.perf_counter()
+    NotebookClient(
+        nb,
+        timeout=600,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(notebook.parent)}},
+    ).execute()
+    seconds = time.perf_counter() - start
+    text = "".join(o.get("text", "") for o in nb.cells[-1].outputs)
+    kib, median_cpu = text.split()
+    return {
+        "peak_rss_mb": round(int(kib) / 1024, 1),
+        "variance_and_other_moves_cpu_median_ms": round(float(median_cpu) * 1e3, 2),
+        "execute_s": round(seconds, 1),
     }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--blas-threads", type=int, default=None, help="limit BLAS threads")
     parser.add_argument("--rounds", type=int, default=2, help="times the move sequence is played")
+    parser.add_argument("--no-kernels", action="store_true", help="skip the peak-memory kernels")
     args = parser.parse_args()
-    if args.blas_threads is not None:
-        from threadpoolctl import threadpool_limits
-
-        threadpool_limits(limits=args.blas_threads, user_api="blas")
-    report = run(args.rounds)
-    report["blas_threads"] = args.blas_threads or "default"
-    report["python"] = platform.python_version()
-    e, n = report["explorer_ms"], report["naive_ms"]
-    print(f"explorer: median {e['median']} ms, p90 {e['p90']} ms  ({e['median_by_control']})")
-    print(f"naive:    median {n['median']} ms, p90 {n['p90']} ms")
-    print(f"speed-up: x{report['speedup_median']} (median), x{report['speedup_p90']} (p90)")
+    report = {
+        "benchmark": "explorer_latency",
+        "settings": DEFAULTS,
+        "python": platform.python_version(),
+    }
+    report["in_process"] = cpu_per_move(args.rounds)
+    p = report["in_process"]
+    print(f"CPU per variance move: {p['variance_move_cpu_ms']} ms")
+    print(f"raster baseline (matplotlib + PNG): {p['raster_baseline_cpu_ms']} ms")
+    print(f"wall time by control: {p['wall_ms_by_control']}")
+    if not args.no_kernels:
+        report["kernels"] = {}
+        for name in ("explorer_dashboard.ipynb", "06_explorer.ipynb"):
+            report["kernels"][name] = kernel_peak(ROOT / "notebooks" / name)
+            print(f"{name}: {report['kernels'][name]}")
     print(json.dumps(report))
 
 

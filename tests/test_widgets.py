@@ -1,14 +1,18 @@
 """Drive the explorer's widgets from Python: each control change runs the update.
 
 Numbers are checked against ``simulate_forward`` (relative 1e-10: the same
-arithmetic up to rounding order) and against what the figure's artists hold.
+arithmetic up to rounding order) and against what the bqplot marks hold.
 """
 
 from __future__ import annotations
 
+import html
+import math
+
 import numpy as np
 import pytest
 
+from kaiming_lab.explorer import ExplorerModel
 from kaiming_lab.explorer.model import BACKWARD_SAMPLES, MAX_DEPTH, ExplorerState, simulate_state
 from kaiming_lab.explorer.widgets import MULTIPLIER_STEP, ExplorerApp, explorer
 
@@ -28,16 +32,18 @@ def _check_against_simulator(app: ExplorerApp) -> None:
     state = app.state()
     ref = _reference(state)
     np.testing.assert_allclose(app.view.rms_z**2, ref.mean_sq_z[: state.depth], rtol=RTOL)
-    plotted = np.asarray(app.figure.mc_line.get_ydata())
-    alive = ref.mean_sq_z[: state.depth] > 0  # a log axis cannot show 0: those points are nan
-    np.testing.assert_allclose(plotted[alive] ** 2, ref.mean_sq_z[: state.depth][alive], rtol=RTOL)
-    assert np.all(np.isnan(plotted[~alive]))
-    assert app.figure.title.get_text() == app.view.verdict
-    assert app.view.verdict in app.verdict.value
+    marks = app.figure.forward.network
+    alive = ref.mean_sq_z[: state.depth] > 0  # a log axis cannot show 0: those points are left off
+    np.testing.assert_array_equal(marks.x, np.arange(state.depth)[alive])
+    np.testing.assert_allclose(marks.y**2, ref.mean_sq_z[: state.depth][alive], rtol=RTOL)
+    verdict = app.view.assessment
+    assert html.escape(verdict.headline) in app.verdict.value
+    assert html.escape(verdict.detail) in app.verdict.value
+    assert app.verdict.value.count("theory predicts") == 1  # one verdict on screen
 
 
 def test_explorer_returns_a_box_with_a_figure(app):
-    assert bytes(app.image.value).startswith(b"\x89PNG")
+    assert app.figure.main in app.children
     assert app.view.state == app.state()
     assert "stable" in app.verdict.value
     assert "kaiming-verdict" in app.verdict._dom_classes
@@ -60,11 +66,14 @@ def test_explorer_returns_a_box_with_a_figure(app):
     ],
 )
 def test_each_control_runs_the_update(app, name, value, field):
-    before = bytes(app.image.value)
+    before = (list(app.figure.forward.network.y), list(app.figure.backward.network.y))
+    redraws = app.redraws
     app.controls[name].value = value
     assert getattr(app.view.state, field) == value
+    assert app.redraws == redraws + 1  # exactly one redraw per move
     if name != "slope":  # the slope only matters for leaky ReLU
-        assert bytes(app.image.value) != before
+        after = (list(app.figure.forward.network.y), list(app.figure.backward.network.y))
+        assert after != before
     _check_against_simulator(app)
 
 
@@ -123,12 +132,79 @@ def test_extreme_controls_give_a_verdict(app, changes, status):
         app.controls[name].value = value
     if status is not None:
         assert app.view.status == status
-    assert app.view.verdict.split(":")[0] in {"exploding", "vanishing", "stable", "overflow"}
+    assert app.view.verdict.split(":")[0].split()[0] in {"exploding", "vanishing", "stable"}
     _check_against_simulator(app)
 
 
 def test_histograms_follow_depth(app):
     app.controls["depth"].value = 64
     assert app.view.hist_layers == (0, 32, 63)
-    titles = [ax.get_title() for ax in app.figure.ax_hists]
+    assert app.figure.hists.layout.display == "none"  # folded until asked for
+    app.show_histograms.value = True
+    assert app.figure.hists.layout.display == "flex"
+    titles = [fig.title for fig in app.figure.hist_figures]
     assert titles[2].startswith("layer 63:")
+    app.controls["depth"].value = 10
+    assert app.figure.hist_figures[2].title.startswith("layer 9:")
+
+
+def test_a_preset_redraws_once_and_reads_as_a_fraction(app):
+    c = app.controls
+    redraws = app.redraws
+    c["preset"].value = "xavier"
+    assert app.redraws == redraws + 1
+    assert "× <b>1/2</b>" in app.readout.value
+    # the browser echoes the slider's rounded value back: nothing is redrawn
+    c["multiplier"].value = 10 ** (round(math.log10(0.5) / MULTIPLIER_STEP) * MULTIPLIER_STEP)
+    assert c["preset"].value == "xavier" and app.redraws == redraws + 1
+    c["preset"].value = "pytorch_default"
+    assert "× <b>1/6</b>" in app.readout.value
+    assert "Kaiming 1 · Xavier 1/2 · PyTorch 1/6" in app.marks.value
+
+
+@pytest.mark.parametrize(
+    ("values", "error", "words"),
+    [
+        (
+            {"multiplier": 100},
+            ValueError,
+            "multiplier must be a number between 0.1 and 10, got 100",
+        ),
+        ({"multiplier": 0.01}, ValueError, "between 0.1 and 10"),
+        ({"width": 3}, ValueError, "width must be one of the width slider's stops 2, 4, 8"),
+        ({"width": 6000}, ValueError, "width must be an integer between 1 and 512, got 6000"),
+        ({"depth": 101}, ValueError, "depth must be an integer between 1 and 100"),
+        ({"seed": 10**7}, ValueError, "seed"),
+        ({"bias_variance": 5.0}, ValueError, "bias_variance"),
+        ({"activation": "swish"}, ValueError, "activation"),
+        ({"colour": "red"}, TypeError, "unknown setting"),
+        ({"depth": "50"}, TypeError, "depth"),
+    ],
+)
+def test_explorer_refuses_values_its_controls_cannot_show(values, error, words):
+    with pytest.raises(error, match=words):
+        explorer(**values)
+
+
+def test_explorer_refuses_a_wrong_state_or_model():
+    with pytest.raises(TypeError, match="state must be an ExplorerState"):
+        explorer({"depth": 3})
+    with pytest.raises(TypeError, match="model must be an ExplorerModel"):
+        ExplorerApp(model="fast")
+
+
+def test_explorer_accepts_numpy_scalars_and_a_shared_model():
+    model = ExplorerModel()
+    app = ExplorerApp(
+        ExplorerState(depth=np.int64(20), multiplier=np.float32(0.5), width=np.int64(64)),
+        model=model,
+    )
+    assert app.model is model
+    assert app.state().depth == 20 and app.controls["preset"].value == "custom"
+
+
+def test_explorer_keeps_the_css_hooks(app):
+    assert "kaiming-multiplier" in app.controls["multiplier"]._dom_classes
+    assert "kaiming-verdict" in app.verdict._dom_classes
+    assert "kaiming-figure" in app.figure.main._dom_classes
+    assert "kaiming-explorer" in app._dom_classes

@@ -1,14 +1,17 @@
 """The interactive explorer app (notebook 06 and the Voila dashboard).
 
-- ``model``: the state of the controls, the cached simulation behind them, the
-  verdict and the figure; pure functions and plain classes, tested without a
-  browser.
-- ``widgets``: the ipywidgets front end, a thin layer over ``model``.
+- ``state``: the controls' values, their ranges and the initialiser presets.
+- ``simulation``: the cached network behind the controls and the view of a state.
+- ``verdict``: what the explorer says, decided by the theory.
+- ``figure``: the forward and backward panels (bqplot, drawn in the browser).
+- ``widgets``: the ipywidgets front end, a thin layer over the rest.
 
 ``explorer(**settings)`` builds the app.
 """
 
-from .model import ExplorerModel, ExplorerState, preset_multiplier, simulate_state, verdict
+from .simulation import ExplorerModel, simulate_state
+from .state import ExplorerState, preset_multiplier
+from .verdict import verdict
 from .widgets import ExplorerApp, explorer
 
 __all__ = [

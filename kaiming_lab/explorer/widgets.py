@@ -1,12 +1,19 @@
-"""ipywidgets front end of the explorer: controls wired to :mod:`kaiming_lab.explorer`.
+"""ipywidgets front end of the explorer: controls wired to the model and the bqplot panels.
 
 ``explorer()`` returns an :class:`ExplorerApp` (an ``ipywidgets.VBox``). Every
 control change builds an :class:`~kaiming_lab.explorer.ExplorerState`, asks the
-:class:`~kaiming_lab.explorer.ExplorerModel` for a view, updates the
-:class:`~kaiming_lab.explorer.ExplorerFigure` in place and shows it as a PNG in
-an ``ipywidgets.Image``; the verdict goes to an ``ipywidgets.HTML``. All the
-logic lives in :mod:`kaiming_lab.explorer`, so tests can set ``.value`` on the
-controls and read the result without a browser.
+:class:`~kaiming_lab.explorer.ExplorerModel` for a view, sends its numbers to
+the :class:`~kaiming_lab.explorer.figure.ExplorerFigure` and the verdict to an
+``ipywidgets.HTML``. All the logic lives outside this module, so tests can set
+``.value`` on the controls and read the result without a browser.
+
+CSS classes for tests and for anyone's browser automation:
+``kaiming-multiplier`` (the variance slider), ``kaiming-verdict`` (the
+verdict), ``kaiming-figure`` (the two main panels; their SVG changes on every
+move), ``kaiming-explorer`` (the whole app), and ``kaiming-<control>`` on
+every other control (``kaiming-depth``, ``kaiming-width``, ``kaiming-seed``,
+``kaiming-activation``, ``kaiming-preset``, ``kaiming-slope``,
+``kaiming-bias-variance``).
 """
 
 from __future__ import annotations
@@ -17,14 +24,16 @@ import math
 
 import ipywidgets as widgets
 
-from .model import (
+from .figure import FIGURE_CSS, NETWORK_COLOR, THEORY_COLOR, ExplorerFigure
+from .simulation import ExplorerModel, ExplorerView
+from .state import (
+    BIAS_RANGE,
     MAX_DEPTH,
     MULTIPLIER_RANGE,
+    SEED_RANGE,
     WIDTH_CHOICES,
-    ExplorerFigure,
-    ExplorerModel,
     ExplorerState,
-    ExplorerView,
+    fraction_label,
     preset_multiplier,
 )
 
@@ -45,51 +54,87 @@ _PRESET_LABELS = (
     ("PyTorch nn.Linear default", "pytorch_default"),
     ("custom", "custom"),
 )
-_STATUS_COLORS = {"exploding": "#c0392b", "overflow": "#c0392b", "vanishing": "#2c6fbb"}
+#: Verdict colours: Okabe-Ito vermillion, blue and a darkened bluish green (text contrast).
+STATUS_COLORS = {"exploding": "#D55E00", "vanishing": "#0072B2", "stable": "#00775A"}
+_FIELDS = tuple(f.name for f in dataclasses.fields(ExplorerState))
 
 
 class ExplorerApp(widgets.VBox):
-    """The explorer: controls, a verdict line and the figure.
+    """The explorer: controls, one verdict, the forward and backward panels, folded histograms.
 
     ``controls`` maps names (``depth``, ``multiplier``, ``preset``, ``width``,
     ``activation``, ``slope``, ``bias_variance``, ``seed``) to widgets;
-    ``model``, ``figure`` and the latest ``view`` are kept for inspection.
+    ``model``, ``figure`` and the latest ``view`` are kept for inspection;
+    ``redraws`` counts the views sent to the browser.
     """
 
     def __init__(self, state: ExplorerState | None = None, *, model: ExplorerModel | None = None):
         state = ExplorerState() if state is None else state
+        if not isinstance(state, ExplorerState):
+            raise TypeError(f"state must be an ExplorerState, got {type(state).__name__}")
+        if state.width not in WIDTH_CHOICES:
+            raise ValueError(
+                f"width must be one of the width slider's stops "
+                f"{', '.join(map(str, WIDTH_CHOICES))}, got {state.width}"
+            )
+        if model is not None and not isinstance(model, ExplorerModel):
+            raise TypeError(f"model must be an ExplorerModel, got {type(model).__name__}")
         self.model = ExplorerModel() if model is None else model
         self.figure = ExplorerFigure()
         self.view: ExplorerView | None = None
+        self.redraws = 0
         self._quiet = False
-        style = {"description_width": "initial"}
+        self._batch = state.batch if state.batch != ExplorerState(width=state.width).batch else None
+        narrow = {"description_width": "initial"}
         lo, hi = (math.log10(v) for v in MULTIPLIER_RANGE)
         self.controls: dict[str, widgets.ValueWidget] = {
-            "depth": widgets.IntSlider(
-                value=state.depth, min=1, max=MAX_DEPTH, description="depth", style=style
-            ),
             "multiplier": widgets.FloatLogSlider(
                 value=state.multiplier,
                 base=10,
                 min=lo,
                 max=hi,
                 step=MULTIPLIER_STEP,
-                readout_format=".3g",
+                readout=False,
                 description="Var(W) in units of 2/width",
-                style=style,
-                layout=widgets.Layout(width="420px"),
+                style=narrow,
+                layout=widgets.Layout(flex="1 1 300px", min_width="260px", max_width="560px"),
             ),
             "preset": widgets.Dropdown(
-                options=_PRESET_LABELS, value="kaiming", description="preset", style=style
+                options=_PRESET_LABELS,
+                value="kaiming",
+                description="preset",
+                style=narrow,
+                layout=widgets.Layout(width="290px"),
+            ),
+            "depth": widgets.IntSlider(
+                value=state.depth,
+                min=1,
+                max=MAX_DEPTH,
+                description="depth",
+                style=narrow,
+                layout=widgets.Layout(width="250px"),
             ),
             "width": widgets.SelectionSlider(
-                options=list(WIDTH_CHOICES), value=state.width, description="width", style=style
+                options=list(WIDTH_CHOICES),
+                value=state.width,
+                description="width",
+                style=narrow,
+                layout=widgets.Layout(width="250px"),
+            ),
+            "seed": widgets.BoundedIntText(
+                value=state.seed,
+                min=SEED_RANGE[0],
+                max=SEED_RANGE[1],
+                description="seed",
+                style=narrow,
+                layout=widgets.Layout(width="140px"),
             ),
             "activation": widgets.Dropdown(
                 options=_ACTIVATION_LABELS,
                 value=state.activation,
                 description="activation",
-                style=style,
+                style=narrow,
+                layout=widgets.Layout(width="200px"),
             ),
             "slope": widgets.FloatSlider(
                 value=state.slope,
@@ -97,44 +142,58 @@ class ExplorerApp(widgets.VBox):
                 max=1.0,
                 step=0.01,
                 description="leaky slope a",
-                style=style,
+                style=narrow,
                 disabled=state.activation != "leaky_relu",
+                layout=widgets.Layout(width="250px"),
             ),
             "bias_variance": widgets.FloatSlider(
                 value=state.bias_variance,
-                min=0.0,
-                max=1.0,
+                min=BIAS_RANGE[0],
+                max=BIAS_RANGE[1],
                 step=0.01,
                 description="Var(b)",
-                style=style,
-            ),
-            "seed": widgets.BoundedIntText(
-                value=state.seed,
-                min=0,
-                max=10**6,
-                description="seed",
-                style=style,
-                layout=widgets.Layout(width="160px"),
+                style=narrow,
+                layout=widgets.Layout(width="230px"),
             ),
         }
-        self.controls["multiplier"].add_class("kaiming-multiplier")
-        self.marks = widgets.HTML()
-        self.verdict = widgets.HTML()
-        self.verdict.add_class("kaiming-verdict")
-        self.image = widgets.Image(format="png")
-        self.image.add_class("kaiming-figure")
         c = self.controls
-        rows = [
-            widgets.HBox([c["multiplier"], c["preset"]]),
-            self.marks,
-            widgets.HBox([c["depth"], c["width"], c["seed"]]),
-            widgets.HBox([c["activation"], c["slope"], c["bias_variance"]]),
+        for name, control in c.items():  # kaiming-multiplier, kaiming-bias-variance, ...
+            control.add_class("kaiming-" + name.replace("_", "-"))
+        self.readout = widgets.HTML(layout=widgets.Layout(width="auto", margin="0 12px 0 4px"))
+        self.marks = widgets.HTML()
+        self.verdict = widgets.HTML(layout=widgets.Layout(min_height="48px"))
+        self.verdict.add_class("kaiming-verdict")
+        self.key = widgets.HTML(
+            f"<span style='font-size:14px'>"
+            f"<b style='color:{NETWORK_COLOR}'>●</b> this network &nbsp; "
+            f"<b style='color:{THEORY_COLOR}'>‒ ‒</b> theory &nbsp; "
+            f"<span style='background:rgba(86,180,233,0.3)'>&nbsp;&nbsp;&nbsp;</span> "
+            f"networks like it (95 %)</span>"
+        )
+        self.show_histograms = widgets.ToggleButton(
+            value=False,
+            description="histograms",
+            tooltip="show the activations at the first, middle and last layer",
+            icon="bar-chart",
+            layout=widgets.Layout(width="130px"),
+        )
+        self.figure.hists.layout.display = "none"
+        row = widgets.Layout(flex_flow="row wrap", align_items="center", width="100%")
+        children = [
+            widgets.HTML(f"<style>{FIGURE_CSS}</style>", layout=widgets.Layout(display="none")),
+            widgets.HBox([c["multiplier"], self.readout, c["preset"]], layout=row),
+            widgets.HBox([c["depth"], c["width"], c["seed"], c["activation"]], layout=row),
+            widgets.HBox(
+                [c["slope"], c["bias_variance"], self.show_histograms, self.marks], layout=row
+            ),
             self.verdict,
-            self.image,
+            self.key,
+            self.figure.main,
+            self.figure.hists,
         ]
-        super().__init__(children=rows)
-        self._batch = state.batch
-        if abs(math.log10(state.multiplier / self._preset_value("kaiming"))) > 1e-12:
+        super().__init__(children=children, layout=widgets.Layout(width="100%"))
+        self.add_class("kaiming-explorer")
+        if not math.isclose(state.multiplier, self._preset_value("kaiming"), rel_tol=1e-12):
             c["preset"].value = "custom"
         c["preset"].observe(self._on_preset, names="value")
         c["multiplier"].observe(self._on_multiplier, names="value")
@@ -142,17 +201,24 @@ class ExplorerApp(widgets.VBox):
         c["slope"].observe(self._on_activation, names="value")
         for name in ("depth", "width", "bias_variance", "seed"):
             c[name].observe(self._on_other, names="value")
+        self.show_histograms.observe(self._on_histograms, names="value")
         self.refresh()
 
     def __repr__(self) -> str:
         return f"ExplorerApp({self.state()!r})"
 
     def state(self) -> ExplorerState:
-        """The :class:`ExplorerState` the controls show now."""
+        """The :class:`ExplorerState` the controls show now (a preset's exact multiplier)."""
         c = self.controls
+        preset = c["preset"].value
+        if preset != "custom":
+            multiplier = self._preset_value(preset)
+        else:  # the browser's slider may overshoot its ends by a rounding error
+            lo, hi = MULTIPLIER_RANGE
+            multiplier = min(max(float(c["multiplier"].value), lo), hi)
         return ExplorerState(
             depth=c["depth"].value,
-            multiplier=float(c["multiplier"].value),
+            multiplier=multiplier,
             width=c["width"].value,
             activation=c["activation"].value,
             slope=float(c["slope"].value),
@@ -164,7 +230,7 @@ class ExplorerApp(widgets.VBox):
     def _preset_value(self, preset: str) -> float:
         c = self.controls
         return preset_multiplier(
-            preset, c["activation"].value, slope=c["slope"].value, fan_in=c["width"].value
+            preset, c["activation"].value, slope=float(c["slope"].value), fan_in=c["width"].value
         )
 
     def _set_quietly(self, name: str, value) -> None:
@@ -205,38 +271,66 @@ class ExplorerApp(widgets.VBox):
         if not self._quiet:
             self.refresh()
 
+    def _on_histograms(self, change) -> None:
+        self.figure.hists.layout.display = "flex" if change["new"] else "none"
+        if change["new"] and self.view is not None:
+            self.figure.update_histograms(self.view)
+
     def refresh(self) -> ExplorerView:
-        """Recompute the view for the current controls and redraw the figure in place."""
+        """Recompute the view for the current controls and send it to the browser.
+
+        Nothing is sent when the state has not changed (a slider echoing a
+        rounded preset value back, for example).
+        """
         state = self.state()
+        if self.view is not None and self.view.state == state:
+            return self.view
         view = self.model.compute(state)
-        self.figure.update(view)
-        self.image.value = self.figure.to_png()
-        color = _STATUS_COLORS.get(view.status, "#1e8449")
+        self.figure.update(view, histograms=self.show_histograms.value)
+        verdict = view.assessment
+        color = STATUS_COLORS[verdict.status]
         self.verdict.value = (
-            f'<b style="font-size:1.25em;color:{color}">{html.escape(view.verdict)}</b>'
+            f"<div style='font-size:16px;line-height:1.35'>"
+            f"<b style='color:{color}'>{html.escape(verdict.headline)}</b><br>"
+            f"<span style='color:#333'>{html.escape(verdict.detail)}</span></div>"
+        )
+        self.readout.value = (
+            f"<span style='font-size:15px'>× <b>{fraction_label(state.multiplier)}</b></span>"
         )
         marks = " · ".join(
-            f"{label} {self._preset_value(key):.3g}"
+            f"{label} {fraction_label(self._preset_value(key))}"
             for label, key in (
                 ("Kaiming", "kaiming"),
                 ("Xavier", "xavier"),
-                ("PyTorch default", "pytorch_default"),
+                ("PyTorch", "pytorch_default"),
             )
         )
-        self.marks.value = (
-            f"<span style='color:#555'>1 = Kaiming's 2/width. Presets for this activation: "
-            f"{marks}. Now: Var(W) = {state.multiplier:.3g} × 2/{state.width}.</span>"
-        )
+        self.marks.value = f"<span style='color:#444;font-size:14px'>presets: {marks}</span>"
         self.view = view
+        self.redraws += 1
         return view
 
 
 def explorer(state: ExplorerState | None = None, **values) -> ExplorerApp:
     """Build the explorer; ``values`` override fields of ``state`` (e.g. ``depth=30``).
 
-    Display the returned box in a notebook (or serve the notebook with Voila).
+    Every value must be one the controls can show (``width`` one of
+    ``WIDTH_CHOICES``, ``multiplier`` in ``MULTIPLIER_RANGE``, ...); anything
+    else raises ``ValueError`` or ``TypeError`` naming it. Display the returned
+    box in a notebook, or serve the notebook with Voila.
     """
-    state = ExplorerState() if state is None else state
+    if state is None:
+        state = ExplorerState()
+    elif not isinstance(state, ExplorerState):
+        raise TypeError(
+            f"state must be an ExplorerState or None, got {state!r} of type {type(state).__name__}"
+        )
+    unknown = sorted(set(values) - set(_FIELDS))
+    if unknown:
+        raise TypeError(
+            f"explorer() got unknown setting(s) {', '.join(unknown)}; "
+            f"the settings are {', '.join(_FIELDS)}"
+        )
     if values:
         state = dataclasses.replace(state, **values)
     return ExplorerApp(state)

@@ -1,0 +1,342 @@
+"""The explorer's plot: vector panels drawn in the browser by bqplot from the numbers.
+
+Two main panels, the forward pass (``rms(z^(h))`` per layer) and the backward
+pass (mean square of ``dL/dx^(h)``), each on a log axis with ticks at round
+powers of ten: this network as dots, the theory as a dashed line, and the
+range networks like it reach as a shaded band. Three histograms of
+``x / rms(x)`` (first, middle and last layer) sit in a third row that the app
+can fold away. A move sends a few hundred numbers to the browser, which
+redraws the SVG: sharp at any zoom, no image is encoded in the kernel.
+
+The colours and line styles are the course's (:mod:`kaiming_lab.style`): the
+Okabe-Ito blue for this network, vermillion dashed for the theory. Nothing
+is drawn over the data: the key is a line of text above the panels.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import ipywidgets as widgets
+import numpy as np
+
+with warnings.catch_warnings():
+    # bqscales 0.3 sets trait metadata the way traitlets 4.0 did; harmless, silenced here only
+    warnings.filterwarnings(
+        "ignore", "metadata .* was set from the constructor", category=DeprecationWarning
+    )
+    import bqplot as bq
+
+from .simulation import HIST_LIMIT, ExplorerView
+from .state import MAX_DEPTH
+from .verdict import network_range
+
+__all__ = [
+    "FIGURE_HEIGHT",
+    "ExplorerFigure",
+    "decade_ticks",
+    "depth_ticks",
+    "js_number",
+    "log_limits",
+    "power_label",
+]
+
+#: Height of the two main panels in CSS pixels.
+FIGURE_HEIGHT = 290
+#: Height of the histogram row in CSS pixels.
+HIST_HEIGHT = 170
+#: Depth axis lengths the x axis snaps to.
+DEPTH_AXIS = (10, 25, 50, MAX_DEPTH)
+
+#: Okabe-Ito blue, vermillion, bluish green and sky blue, as in :data:`kaiming_lab.style.PALETTE`
+#: (spelled out so the app does not import matplotlib: a lighter, faster kernel).
+NETWORK_COLOR, THEORY_COLOR, HIST_COLOR, BAND_COLOR = "#0072B2", "#D55E00", "#009E73", "#56B4E9"
+_PLOT_MAX = 1e300
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+#: CSS for the panels: fonts of 14-15 px at 100 % zoom (they scale with the browser's zoom).
+FIGURE_CSS = """
+.kaiming-figure .bqplot text.axislabel { font-size: 15px; }
+.kaiming-figure .bqplot .tick text { font-size: 14px; }
+.kaiming-figure .bqplot .mainheading { font-size: 15px; }
+.kaiming-hists .bqplot text.axislabel { font-size: 14px; }
+.kaiming-hists .bqplot .tick text { font-size: 13px; }
+.kaiming-hists .bqplot .mainheading { font-size: 14px; }
+.kaiming-explorer .widget-label, .kaiming-explorer .widget-readout { font-size: 14px; }
+"""
+
+
+def js_number(k: int) -> str:
+    """How JavaScript's ``String()`` writes ``10**k`` (the key bqplot looks tick labels up by)."""
+    if 0 <= k < 21:
+        return "1" + "0" * k
+    if -7 < k < 0:
+        return "0." + "0" * (-k - 1) + "1"
+    return f"1e+{k}" if k > 0 else f"1e{k}"
+
+
+def power_label(k: int) -> str:
+    """Tick label of ``10**k``: plain from 0.01 to 1000, ``10⁻²⁰`` style beyond."""
+    if -2 <= k <= 3:
+        return f"{10.0**k:g}"
+    return "10" + str(k).translate(_SUPERSCRIPT)
+
+
+def _finite(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The points a log axis can show (``0 < y < 1e300``)."""
+    y = np.asarray(y, dtype=float)
+    with np.errstate(invalid="ignore"):
+        ok = (y > 1.0 / _PLOT_MAX) & (y < _PLOT_MAX)
+    return np.asarray(x, dtype=float)[ok], y[ok]
+
+
+def log_limits(*arrays: np.ndarray) -> tuple[int, int]:
+    """Decade exponents ``(lo, hi)`` that hold every positive finite value, at least 2 apart."""
+    values = np.concatenate([np.asarray(a, dtype=float).ravel() for a in arrays])
+    with np.errstate(invalid="ignore"):
+        values = values[(values > 1.0 / _PLOT_MAX) & (values < _PLOT_MAX)]
+    if values.size == 0:
+        return -1, 1
+    lo = math.floor(math.log10(values.min()) - 0.05)
+    hi = math.ceil(math.log10(values.max()) + 0.05)
+    if hi - lo < 2:
+        lo, hi = lo - 1, hi + 1
+    return lo, hi
+
+
+def decade_ticks(lo: int, hi: int, max_ticks: int = 6) -> list[int]:
+    """Exponents of the labelled ticks between ``10**lo`` and ``10**hi``: multiples of a round step.
+
+    The step is the first of 1, 2, 5, 10, 20, 25, 50, 100 that gives at most
+    ``max_ticks`` ticks (as :class:`kaiming_lab.style.RoundDecadeLocator` does).
+    """
+    for step in (1, 2, 5, 10, 20, 25, 50, 100):
+        first = math.ceil(lo / step) * step
+        ticks = list(range(first, hi + 1, step))
+        if len(ticks) <= max_ticks:
+            return ticks
+    return [lo, hi]
+
+
+def depth_ticks(xmax: int) -> np.ndarray:
+    """Ticks of the layer axis: 0 to ``xmax`` in steps of 2, 5, 10 or 20 (at most 6 ticks)."""
+    step = next(s for s in (2, 5, 10, 20) if xmax / s <= 5)
+    return np.arange(0.0, xmax + 1.0, step)
+
+
+#: Labels of the log axes' ticks, keyed as JavaScript writes the tick values.
+TICK_LABELS = {js_number(k): power_label(k) for k in range(-300, 301)}
+
+
+class _LogPanel:
+    """One log-scale panel: dots (this network), dashed line (theory), band (networks like it)."""
+
+    def __init__(self, title: str, x_label: str, y_label: str) -> None:
+        self.x_scale = bq.LinearScale(min=0.0, max=50.0)
+        self.y_scale = bq.LogScale(min=0.1, max=10.0)
+        scales = {"x": self.x_scale, "y": self.y_scale}
+        self.band = bq.Lines(
+            x=[0.0],
+            y=[[1.0], [1.0]],
+            scales=scales,
+            fill="between",
+            fill_colors=[BAND_COLOR],
+            fill_opacities=[0.25],
+            colors=[BAND_COLOR],
+            opacities=[0.0, 0.0],
+            stroke_width=0,
+        )
+        self.theory = bq.Lines(
+            x=[0.0],
+            y=[1.0],
+            scales=scales,
+            colors=[THEORY_COLOR],
+            line_style="dashed",
+            stroke_width=3,
+        )
+        self.network = bq.Scatter(
+            x=[0.0],
+            y=[1.0],
+            scales=scales,
+            colors=[NETWORK_COLOR],
+            default_size=28,
+            stroke="white",
+            stroke_width=0.5,
+        )
+        self.x_axis = bq.Axis(
+            scale=self.x_scale,
+            label=x_label,
+            tick_values=depth_ticks(50),
+            tick_format="d",
+            grid_lines="none",
+            tick_style={"font-size": "14px"},
+        )
+        self.y_axis = bq.Axis(
+            scale=self.y_scale,
+            side="left",
+            label=y_label,
+            grid_lines="dashed",
+            grid_color="#ddd",
+            label_offset="52px",
+            tick_style={"font-size": "14px"},
+            # every power of ten the axis can show, sent once: only the tick values change
+            tick_labels=TICK_LABELS,
+        )
+        self.figure = bq.Figure(
+            marks=[self.band, self.theory, self.network],
+            axes=[self.x_axis, self.y_axis],
+            title=title,
+            fig_margin={"top": 34, "bottom": 46, "left": 70, "right": 14},
+            animation_duration=0,
+            layout=widgets.Layout(
+                flex="1 1 360px", width="auto", min_width="280px", height=f"{FIGURE_HEIGHT}px"
+            ),
+        )
+
+    def update(
+        self, x: np.ndarray, data: np.ndarray, theory: np.ndarray, band: tuple, xmax: float
+    ) -> None:
+        """Put new numbers into the marks and scales (one message per widget)."""
+        lo_band, hi_band = band
+        lo, hi = log_limits(data, theory)
+        clip_lo, clip_hi = float(f"1e{lo}"), float(f"1e{hi}")
+        ticks = decade_ticks(lo, hi)
+        with np.errstate(all="ignore"):
+            band_lo = np.clip(lo_band, clip_lo, clip_hi)
+            band_hi = np.clip(hi_band, clip_lo, clip_hi)
+        ok = np.isfinite(band_lo) & np.isfinite(band_hi)
+        tx, ty = _finite(x, theory)
+        nx, ny = _finite(x, data)
+        # scales first, so the marks are drawn once on the new axes
+        _assign(self.x_scale, min=-0.01 * xmax, max=1.01 * xmax)
+        _assign(self.x_axis, tick_values=depth_ticks(int(xmax)))
+        _assign(self.y_scale, min=clip_lo, max=clip_hi)
+        _assign(self.y_axis, tick_values=np.array([float(f"1e{k}") for k in ticks]))
+        _assign(
+            self.band,
+            x=np.asarray(x, dtype=float)[ok],
+            y=np.vstack([band_lo[ok], band_hi[ok]]),
+        )
+        _assign(self.theory, x=tx, y=ty)
+        _assign(self.network, x=nx, y=ny)
+
+
+def _assign(widget, **values) -> None:
+    """Set the traits of ``widget`` that change, in one message; none if nothing changes.
+
+    Arrays are compared by value: bqplot would otherwise send (and the
+    browser redraw) an equal array again.
+    """
+    changed = {}
+    for name, value in values.items():
+        old = getattr(widget, name)
+        if isinstance(value, np.ndarray):
+            same = isinstance(old, np.ndarray) and np.array_equal(old, value)
+        else:
+            same = old == value
+        if not same:
+            changed[name] = value
+    if changed:
+        with widget.hold_sync():
+            for name, value in changed.items():
+                setattr(widget, name, value)
+
+
+class ExplorerFigure:
+    """The explorer's panels as bqplot figures; :meth:`update` changes their numbers in place.
+
+    ``main`` (an ``HBox`` with the CSS class ``kaiming-figure``) holds the
+    forward and backward panels; ``hists`` the three histograms. Both wrap
+    onto more rows on a narrow screen.
+    """
+
+    def __init__(self) -> None:
+        self.forward = _LogPanel("forward: rms(z) per layer", "layer h", "rms(z)")
+        self.backward = _LogPanel(
+            "backward: mean square of dL/dx per layer", "layer h", "mean (dL/dx)²"
+        )
+        self.main = widgets.HBox(
+            [self.forward.figure, self.backward.figure],
+            layout=widgets.Layout(flex_flow="row wrap", width="100%"),
+        )
+        self.main.add_class("kaiming-figure")
+        centres = np.linspace(-HIST_LIMIT, HIST_LIMIT, 41)
+        centres = 0.5 * (centres[1:] + centres[:-1])
+        self.hist_bars: list[bq.Bars] = []
+        self.hist_figures: list[bq.Figure] = []
+        for i in range(3):
+            xs, ys = bq.LinearScale(min=-HIST_LIMIT, max=HIST_LIMIT), bq.LinearScale(min=0.0)
+            bars = bq.Bars(
+                x=centres,
+                y=np.zeros_like(centres),
+                scales={"x": xs, "y": ys},
+                colors=[HIST_COLOR],
+                padding=0.05,
+            )
+            axes = [
+                bq.Axis(
+                    scale=xs,
+                    label="x / rms(x)" if i == 1 else "",
+                    tick_values=np.array([-4.0, -2.0, 0.0, 2.0, 4.0]),
+                    tick_format="d",
+                    tick_style={"font-size": "13px"},
+                )
+            ]
+            fig = bq.Figure(
+                marks=[bars],
+                axes=axes,
+                title="",
+                fig_margin={"top": 30, "bottom": 42, "left": 16, "right": 16},
+                animation_duration=0,
+                layout=widgets.Layout(
+                    flex="1 1 220px", width="auto", min_width="200px", height=f"{HIST_HEIGHT}px"
+                ),
+            )
+            self.hist_bars.append(bars)
+            self.hist_figures.append(fig)
+        # the histograms join the page when first shown (a hidden bqplot figure
+        # would be laid out at a negative size)
+        self.hists = widgets.HBox(layout=widgets.Layout(flex_flow="row wrap", width="100%"))
+        self.hists.add_class("kaiming-hists")
+        self.view: ExplorerView | None = None
+
+    def __repr__(self) -> str:
+        state = None if self.view is None else self.view.state
+        return f"ExplorerFigure(state={state})"
+
+    def update(self, view: ExplorerView, *, histograms: bool = True) -> None:
+        """Send ``view``'s numbers to the panels (histograms only if ``histograms``)."""
+        self.view = view
+        state = view.state
+        depth = state.depth
+        xmax = float(next(n for n in DEPTH_AXIS if n >= depth))
+        lo, hi = np.array(
+            [network_range(h, state.width, state.activation) for h in range(depth + 1)]
+        ).T
+        with np.errstate(all="ignore"):
+            fwd_band = (view.theory_std * lo[:depth], view.theory_std * hi[:depth])
+            # the gradient's band widens from the output (layer depth) back to the input;
+            # squared, as the panel shows a mean square
+            bwd_band = (view.grad_theory * lo[::-1] ** 2, view.grad_theory * hi[::-1] ** 2)
+        self.forward.update(view.layers, view.rms_z, view.theory_std, fwd_band, xmax)
+        self.backward.update(
+            np.arange(depth + 1.0), view.grad_var, view.grad_theory, bwd_band, xmax
+        )
+        if histograms:
+            self.update_histograms(view)
+
+    def update_histograms(self, view: ExplorerView) -> None:
+        """Send the three histograms of ``view`` (and put them on the page the first time)."""
+        if not self.hists.children:
+            self.hists.children = tuple(self.hist_figures)
+        for i, (bars, fig) in enumerate(zip(self.hist_bars, self.hist_figures, strict=True)):
+            h, rms, zf = view.hist_layers[i], view.hist_rms[i], view.hist_zero_fraction[i]
+            if not math.isfinite(rms):
+                title = f"layer {h}: beyond float64"
+            elif rms == 0:
+                title = f"layer {h}: all exactly 0"
+            else:
+                title = f"layer {h}: rms {rms:.2g}" + (f", {zf:.0%} zeros" if zf > 0 else "")
+            bars.y = view.hist_density[i]
+            fig.title = title

@@ -1,0 +1,189 @@
+"""The explorer's control values, their allowed ranges and the initialiser presets.
+
+Every range here is the range of the matching control in the app, so a value
+the sliders cannot show is refused with a ``ValueError`` that names the
+parameter, the value and the allowed range (nothing is silently clamped).
+numpy scalars (``np.int64``, ``np.float32``) are accepted wherever Python
+numbers are.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from dataclasses import dataclass
+from fractions import Fraction
+
+from ..activations import Activation, get_activation
+from ..propagation import weight_variance_scale
+
+__all__ = [
+    "ACTIVATION_CHOICES",
+    "BACKWARD_SAMPLES",
+    "BATCH_RANGE",
+    "BIAS_RANGE",
+    "MAX_DEPTH",
+    "MAX_WIDTH",
+    "MULTIPLIER_RANGE",
+    "PRESETS",
+    "SEED_RANGE",
+    "WIDTH_CHOICES",
+    "ExplorerState",
+    "default_batch",
+    "fraction_label",
+    "preset_multiplier",
+]
+
+#: Deepest network the explorer shows; every depth is a slice of this one.
+MAX_DEPTH = 100
+#: Widest layer: 100 layers of ``width x width`` float64 weights are 210 MB at
+#: 512, the most a shared class server should be asked to hold or regenerate.
+MAX_WIDTH = 512
+#: Layer widths offered by the width control.
+WIDTH_CHOICES: tuple[int, ...] = (2, 4, 8, 16, 32, 64, 128, 256, 512)
+#: Activations offered by the activation control.
+ACTIVATION_CHOICES: tuple[str, ...] = ("relu", "leaky_relu", "tanh", "linear")
+#: Range of the weight-variance multiplier (relative to ``2 / fan_in``).
+MULTIPLIER_RANGE = (0.1, 10.0)
+#: Range of the bias variance ``Var(b)``.
+BIAS_RANGE = (0.0, 1.0)
+#: Range of the seed.
+SEED_RANGE = (0, 10**6)
+#: Range of the number of inputs pushed through the network.
+BATCH_RANGE = (128, 4096)
+#: Number of inputs whose gradients are sent back (the first rows of the batch).
+BACKWARD_SAMPLES = 128
+#: Initialiser presets; ``custom`` leaves the multiplier where it is.
+PRESETS: tuple[str, ...] = ("kaiming", "xavier", "pytorch_default", "custom")
+
+
+def _is_bool(value: object) -> bool:
+    return isinstance(value, bool) or type(value).__name__ == "bool_"
+
+
+def check_int(name: str, value: object, lo: int, hi: int) -> int:
+    """``value`` as an ``int`` if it is an integer (Python or numpy) in ``[lo, hi]``."""
+    if _is_bool(value) or not isinstance(value, numbers.Integral):
+        raise TypeError(
+            f"{name} must be an integer between {lo} and {hi}, "
+            f"got {value!r} of type {type(value).__name__}"
+        )
+    value = int(value)
+    if not lo <= value <= hi:
+        raise ValueError(f"{name} must be an integer between {lo} and {hi}, got {value}")
+    return value
+
+
+def check_float(name: str, value: object, lo: float, hi: float) -> float:
+    """``value`` as a ``float`` if it is a finite real number (Python or numpy) in ``[lo, hi]``."""
+    if _is_bool(value) or not isinstance(value, numbers.Real):
+        raise TypeError(
+            f"{name} must be a number between {lo:g} and {hi:g}, "
+            f"got {value!r} of type {type(value).__name__}"
+        )
+    value = float(value)
+    if not (math.isfinite(value) and lo <= value <= hi):
+        raise ValueError(f"{name} must be a number between {lo:g} and {hi:g}, got {value!r}")
+    return value
+
+
+def check_choice(name: str, value: object, choices: tuple[str, ...]) -> str:
+    """``value`` lower-cased if it is one of ``choices`` (case-insensitive)."""
+    if not isinstance(value, str):
+        raise TypeError(
+            f"{name} must be one of {', '.join(choices)}, "
+            f"got {value!r} of type {type(value).__name__}"
+        )
+    if value.lower() not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
+    return value.lower()
+
+
+def default_batch(width: int) -> int:
+    """Inputs per run: ``2**17 / width`` between 128 and 512 (512 up to width 256, 256 at 512).
+
+    About 131,000 activations per layer at any width: plenty for a mean
+    square, and a width-512 layer costs no more than a width-256 one.
+    """
+    return min(512, max(BACKWARD_SAMPLES, 2**17 // width))
+
+
+@dataclass(frozen=True)
+class ExplorerState:
+    """The explorer's control values, checked against the controls' ranges.
+
+    ``multiplier`` scales Kaiming's ``2 / fan_in``: ``Var(W) = multiplier * 2 / width``.
+    ``slope`` is used only by ``leaky_relu``. ``batch`` inputs ``x ~ N(0, I)``;
+    ``None`` picks :func:`default_batch` for the width.
+    """
+
+    depth: int = 50
+    multiplier: float = 1.0
+    width: int = 256
+    activation: str = "relu"
+    slope: float = 0.01
+    bias_variance: float = 0.0
+    seed: int = 0
+    batch: int | None = None
+
+    def __post_init__(self) -> None:
+        put = object.__setattr__
+        put(self, "depth", check_int("depth", self.depth, 1, MAX_DEPTH))
+        put(self, "multiplier", check_float("multiplier", self.multiplier, *MULTIPLIER_RANGE))
+        put(self, "width", check_int("width", self.width, 1, MAX_WIDTH))
+        put(self, "activation", check_choice("activation", self.activation, ACTIVATION_CHOICES))
+        put(self, "slope", check_float("slope", self.slope, 0.0, 1.0))
+        put(self, "bias_variance", check_float("bias_variance", self.bias_variance, *BIAS_RANGE))
+        put(self, "seed", check_int("seed", self.seed, *SEED_RANGE))
+        batch = default_batch(self.width) if self.batch is None else self.batch
+        put(self, "batch", check_int("batch", batch, *BATCH_RANGE))
+
+    @property
+    def sigma_w2(self) -> float:
+        """``fan_in * Var(W) = 2 * multiplier``: the ``sigma_w^2`` of the theory."""
+        return 2.0 * self.multiplier
+
+    def get_activation(self) -> Activation:
+        """The :class:`~kaiming_lab.activations.Activation` these controls select."""
+        return get_activation(self.activation, slope=self.slope)
+
+
+def preset_multiplier(
+    preset: str,
+    activation: str | Activation = "relu",
+    *,
+    slope: float = 0.01,
+    fan_in: int = 256,
+    fan_out: int | None = None,
+) -> float:
+    """The multiplier of ``2 / fan_in`` that an initialiser preset gives.
+
+    Uses :func:`~kaiming_lab.propagation.weight_variance_scale` (``fan_in Var(W)``)
+    divided by 2:
+
+    * ``kaiming``: ``1 / (1 + a^2)`` for a leaky ReLU of slope ``a``; 1 for ReLU,
+      and also for tanh and linear, where the package (like PyTorch's
+      ``kaiming_normal_`` defaults) uses ``a = 0``.
+    * ``xavier``: ``fan_in / (fan_in + fan_out)``, 1/2 for square layers.
+    * ``pytorch_default`` (``nn.Linear``): ``1/6``, from ``Var(W) = 1 / (3 fan_in)``.
+
+    ``custom`` has no multiplier of its own and raises ``ValueError``.
+    """
+    preset = check_choice("preset", preset, PRESETS)
+    if preset == "custom":
+        raise ValueError("preset 'custom' keeps the current multiplier; it has no value of its own")
+    if not isinstance(activation, Activation):
+        activation = check_choice("activation", activation, ACTIVATION_CHOICES)
+    slope = check_float("slope", slope, 0.0, 1.0)
+    act = get_activation(activation, slope=slope)
+    fan_in = check_int("fan_in", fan_in, 1, 10**9)
+    fan_out = fan_in if fan_out is None else check_int("fan_out", fan_out, 1, 10**9)
+    return weight_variance_scale(preset, fan_in, fan_out, act) / 2.0
+
+
+def fraction_label(value: float) -> str:
+    """``0.5`` -> ``"1/2"``, ``1/6`` -> ``"1/6"``, ``1.0`` -> ``"1"``; else three digits."""
+    frac = Fraction(value).limit_denominator(12)
+    if frac.numerator and abs(float(frac) / value - 1.0) < 1e-9:
+        return str(frac)
+    return f"{value:.3g}"

@@ -1,0 +1,225 @@
+"""The explorer's verdict: the theory decides, this one network is reported beside it.
+
+The rule
+--------
+The theory's predicted change of ``rms(z)`` over the shown layers (last over
+first; ``m^((L-1)/2)`` for ReLU without bias at multiplier ``m``) and of the
+gradient's root mean square from the output back to the input (``m^(L/2)``
+for ReLU) decide. If either is beyond :data:`THRESHOLD` (x2) either way the
+setting is ``"exploding"`` or ``"vanishing"`` (the forward panel first),
+otherwise ``"stable"``.
+
+What this one network did is a separate, labelled fact: its measured changes,
+and the range :data:`SPREAD_SDS` standard deviations around the theory that
+networks like it (same width and depth, other seeds) reach. A single network
+drifting inside or outside that range never changes the verdict.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from dataclasses import dataclass
+
+import numpy as np
+
+from .state import ACTIVATION_CHOICES, check_choice, check_int
+
+__all__ = ["SPREAD_SDS", "THRESHOLD", "Verdict", "assess", "network_range", "verdict"]
+
+#: A predicted change of rms beyond this factor, up or down, is exploding / vanishing.
+THRESHOLD = 2.0
+#: Half-width of the "networks like it" range, in standard deviations of log rms.
+SPREAD_SDS = 2.0
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What the explorer says about a setting.
+
+    ``status`` (``"exploding"``, ``"vanishing"`` or ``"stable"``) and
+    ``headline`` come from the theory; ``detail`` reports this network's
+    measurement and the range of networks like it. ``forward`` and
+    ``backward`` are the predicted factors (``nan`` when not given).
+    """
+
+    status: str
+    headline: str
+    detail: str
+    forward: float
+    backward: float
+
+    @property
+    def text(self) -> str:
+        """Headline and detail in one string (starts with the status word)."""
+        return f"{self.headline}. {self.detail}"
+
+
+def _sci(value: float) -> str:
+    """``3.2e+12`` -> ``3.2e12``; three digits between 0.01 and 1000."""
+    if value == 0.0 or not math.isfinite(value):
+        return "beyond float64" if value == math.inf else f"{value:g}"
+    if 0.01 <= abs(value) < 1000:
+        return f"{value:.3g}"
+    mantissa, exponent = f"{value:.1e}".split("e")
+    return f"{mantissa}e{int(exponent)}"
+
+
+def network_range(steps: int, width: int, activation: str = "relu") -> tuple[float, float]:
+    """Factors ``(lo, hi)`` around the theory that most networks like this one land between.
+
+    Each layer multiplies the mean square by a random factor with mean 1 and
+    variance about ``c / width`` (``c = 5`` for ReLU-like and tanh layers,
+    Hanin and Rolnick 2018; ``c = 2`` for linear ones). Over ``steps`` layers
+    ``log`` of the rms ratio is then roughly normal with mean
+    ``-c steps / (4 width)`` (the average of the mean square stays on the
+    theory, so the typical network sits a little below it) and standard
+    deviation ``0.5 sqrt(c steps / width)``. The range is that mean plus and
+    minus :data:`SPREAD_SDS` standard deviations (about 95 % of networks): an
+    approximation that says how far one network may stray, not a test.
+    """
+    steps = check_int("steps", steps, 0, 10**6)
+    width = check_int("width", width, 1, 10**9)
+    activation = check_choice("activation", activation, ACTIVATION_CHOICES)
+    c = 2.0 if activation == "linear" else 5.0
+    centre = -c * steps / (4.0 * width)
+    half = SPREAD_SDS * 0.5 * math.sqrt(c * steps / width)
+    return math.exp(centre - half), math.exp(centre + half)
+
+
+def _array(name: str, value: object, size: int | None) -> np.ndarray:
+    try:
+        arr = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a 1-D array of numbers, got {value!r}") from None
+    if arr.ndim != 1 or arr.size == 0:
+        raise ValueError(f"{name} must be a non-empty 1-D array, got shape {arr.shape}")
+    if size is not None and arr.size != size:
+        raise ValueError(f"{name} must have {size} entries, got {arr.size}")
+    if np.any(arr < 0) or np.any(arr == -np.inf):
+        raise ValueError(f"{name} must not be negative, got minimum {np.nanmin(arr)!r}")
+    return arr
+
+
+def _layer(name: str, value: object, depth: int) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be None or a layer index, got {value!r}")
+    return check_int(name, value, 0, depth - 1)
+
+
+def _ratio(last: float, first: float) -> float:
+    with np.errstate(all="ignore"):
+        if not (math.isfinite(first) and first > 0) or math.isnan(last):
+            return math.nan
+        return last / first
+
+
+def _word(factor: float) -> str:
+    if not factor == factor:  # nan: no prediction
+        return "stable"
+    if factor > THRESHOLD:
+        return "exploding"
+    if factor < 1.0 / THRESHOLD:
+        return "vanishing"
+    return "stable"
+
+
+def assess(
+    rms_z: np.ndarray,
+    *,
+    width: int,
+    theory_std: np.ndarray,
+    grad_var: np.ndarray | None = None,
+    grad_theory: np.ndarray | None = None,
+    overflow_layer: int | None = None,
+    underflow_layer: int | None = None,
+    activation: str = "relu",
+) -> Verdict:
+    """The :class:`Verdict` for one view (see the module's docstring for the rule).
+
+    ``rms_z`` and ``theory_std`` hold ``rms(z^(h))`` of this network and the
+    theory's ``sqrt(Var z^(h))`` for ``h = 0 .. L-1``; ``grad_var`` and
+    ``grad_theory`` (optional, together) the mean square of ``dL/dx^(h)`` for
+    ``h = 0 .. L``. ``nan`` in the measurements marks layers lost to overflow.
+    """
+    rms_z = _array("rms_z", rms_z, None)
+    depth = rms_z.size
+    width = check_int("width", width, 1, 10**9)
+    if theory_std is None:
+        raise ValueError("theory_std is required: the theory's prediction decides the verdict")
+    theory_std = _array("theory_std", theory_std, depth)
+    if np.any(np.isnan(theory_std)) or not theory_std[0] > 0:
+        raise ValueError("theory_std must be positive at layer 0 and hold no nan")
+    if (grad_var is None) != (grad_theory is None):
+        raise ValueError("grad_var and grad_theory go together: give both or neither")
+    if grad_var is not None:
+        grad_var = _array("grad_var", grad_var, depth + 1)
+        grad_theory = _array("grad_theory", grad_theory, depth + 1)
+    overflow_layer = _layer("overflow_layer", overflow_layer, depth)
+    underflow_layer = _layer("underflow_layer", underflow_layer, depth)
+    activation = check_choice("activation", activation, ACTIVATION_CHOICES)
+
+    forward = _ratio(float(theory_std[-1]), float(theory_std[0]))
+    backward = math.nan
+    if grad_theory is not None:
+        with np.errstate(all="ignore"):
+            backward = math.sqrt(_ratio(float(grad_theory[0]), float(grad_theory[-1])))
+    f_word, b_word = _word(forward), _word(backward)
+    if f_word != "stable":
+        status = f_word
+        label = f_word if b_word in ("stable", f_word) else f"{f_word} forward, {b_word} gradients"
+    else:
+        status = b_word
+        label = b_word if b_word == "stable" else f"{b_word} gradients"
+    layers = "layer" if depth == 1 else "layers"
+    headline = f"{label}: theory predicts rms(z) ×{_sci(forward)} over {depth} {layers}"
+    if grad_theory is not None and not math.isnan(backward):
+        headline += f", gradients ×{_sci(backward)} back to the input"
+    headline += f" ({'within' if status == 'stable' else 'beyond'} ×{THRESHOLD:g})"
+
+    if overflow_layer is not None:
+        detail = f"This network: z^2 beyond float64 (~1.8e308) from layer {overflow_layer}"
+    elif underflow_layer is not None:
+        detail = f"This network: every activation is exactly 0 from layer {underflow_layer}"
+    else:
+        measured = _ratio(float(rms_z[-1]), float(rms_z[0]))
+        detail = f"This network: rms(z) ×{_sci(measured)}"
+        if grad_var is not None:
+            with np.errstate(all="ignore"):
+                g = math.sqrt(_ratio(float(grad_var[0]), float(grad_var[-1])))
+            detail += f", gradients ×{_sci(g)}" if math.isfinite(g) else ", gradients not finite"
+        if depth > 1 and math.isfinite(forward) and forward > 0:
+            lo, hi = network_range(depth - 1, width, activation)
+            lo, hi = forward * lo, forward * hi
+            detail += f"; networks like it: rms(z) ×{_sci(lo)} to ×{_sci(hi)}"
+    return Verdict(status, headline, detail, forward, backward)
+
+
+def verdict(
+    rms_z: np.ndarray,
+    *,
+    width: int,
+    theory_std: np.ndarray | None = None,
+    grad_var: np.ndarray | None = None,
+    grad_theory: np.ndarray | None = None,
+    overflow_layer: int | None = None,
+    underflow_layer: int | None = None,
+    activation: str = "relu",
+) -> tuple[str, str]:
+    """``(status, sentence)`` for a run: :func:`assess` as a pair of strings.
+
+    ``theory_std`` is required (it decides); the sentence starts with the status word.
+    """
+    v = assess(
+        rms_z,
+        width=width,
+        theory_std=theory_std,
+        grad_var=grad_var,
+        grad_theory=grad_theory,
+        overflow_layer=overflow_layer,
+        underflow_layer=underflow_layer,
+        activation=activation,
+    )
+    return v.status, v.text
