@@ -106,7 +106,13 @@ def jupyterlab(directory: Path) -> Iterator[str]:
     settings = directory / ".lab-settings" / "@jupyterlab" / "apputils-extension"
     settings.mkdir(parents=True, exist_ok=True)
     (settings / "notification.jupyterlab-settings").write_text('{"fetchNews": "false"}')
-    env = {**os.environ, "JUPYTERLAB_SETTINGS_DIR": str(directory / ".lab-settings")}
+    # settings and workspaces of this server only: a layout saved by another JupyterLab
+    # on this machine (a wider side bar, open tabs) must not change what the tests see
+    env = {
+        **os.environ,
+        "JUPYTERLAB_SETTINGS_DIR": str(directory / ".lab-settings"),
+        "JUPYTERLAB_WORKSPACES_DIR": str(directory / ".lab-workspaces"),
+    }
     proc = subprocess.Popen(
         [
             str(BIN / "jupyter"),
