@@ -229,7 +229,7 @@ def plot_correlation_decay(
             ms=5,
             ls="none",
             color=style.PALETTE[2],
-            label="networks, width 400",
+            label="mean of 16 networks, width 2,000",
         )
     style.log_axis(ax, "x")
     style.log_axis(ax, "y")
@@ -424,7 +424,7 @@ def plot_phase_point(view: PhasePointView, fig: Figure | None = None) -> Figure:
 
 
 def phase_point_widget(sigma_w2: float = 25 / 9, sigma_b2: float = 0.0):
-    """Two sliders, ``sigma_w^2`` and ``sigma_b^2``, over :func:`phase_point_view` (needs ipywidgets)."""
+    """Sliders for ``sigma_w^2`` and ``sigma_b^2`` over :func:`phase_point_view` (ipywidgets)."""
     import ipywidgets as widgets
     from IPython.display import display
 
