@@ -113,7 +113,9 @@ def plot_finite_width(views: Sequence[FiniteWidthView], ax: Axes | None = None) 
             label=view.label,
         )
         density = stats.norm.pdf(grid, view.mean, math.sqrt(view.variance))
-        ax.plot(grid, density, color="black", lw=1.0, label="normal law" if i == 0 else None)
+        ax.plot(
+            grid, density, color="black", ls="-", lw=1.0, label="normal law" if i == 0 else None
+        )
     ax.axvspan(-math.log(2), math.log(2), color="0.85", zorder=0, lw=0)
     ax.set_xlabel(r"$\log(\|x^{(L)}\|^2 / \|x^{(0)}\|^2)$ of one network")
     ax.set_ylabel("density over networks")
