@@ -6,7 +6,9 @@ The tree shows three kinds of code:
   ``initializers`` (Kaiming / Xavier / PyTorch-default draws and gains),
   ``activations`` (activation functions with derivatives), ``fan_modes``
   (forward and backward variances under the fan_in or fan_out rule), ``gains``
-  (length map, fixed points, chi_1, edge of chaos), ``propagation``
+  (length map, fixed points, chi_1, edge of chaos), ``signal_geometry``
+  (one network's spread at finite width, the correlation map, the order-chaos
+  diagram), ``propagation``
   (simulate a random deep network), ``theory`` (predicted per-layer
   variances, the half-variance integral), ``montecarlo`` (estimates that carry
   their standard error), ``ensembles`` (many independent networks),
@@ -55,6 +57,12 @@ from .initializers import (
 )
 from .montecarlo import Estimate, estimate_mean, estimate_variance
 from .propagation import INITS, PropagationResult, draw_weights, propagate, simulate_forward
+from .signal_geometry import (
+    chi1_grid,
+    correlation_map,
+    edge_of_chaos_curve,
+    finite_width_second_moment,
+)
 from .theory import (
     HalfVarianceResult,
     fixed_point_gain,
@@ -89,11 +97,15 @@ __all__ = [
     "backward_variances",
     "calculate_gain",
     "chi1",
+    "chi1_grid",
     "compute_fans",
+    "correlation_map",
     "draw_weights",
+    "edge_of_chaos_curve",
     "edge_of_chaos_gain",
     "estimate_mean",
     "estimate_variance",
+    "finite_width_second_moment",
     "fixed_point",
     "fixed_point_gain",
     "forward_variances",

@@ -37,8 +37,8 @@ from functools import lru_cache
 import numpy as np
 from scipy import special, stats
 
-from ._validation import as_generator, check_float, check_int
-from .activations import Activation, get_activation
+from ._validation import as_generator, check_array, check_float, check_int
+from .activations import Activation, activation_argument
 from .gains import fixed_point
 from .theory import relu_correlation_map
 
@@ -265,7 +265,7 @@ def _hermite(nodes: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _act(activation: str | Activation, slope: float) -> Activation:
-    return get_activation(activation, slope=slope)
+    return activation_argument(activation, slope=slope)
 
 
 def correlation_map(
@@ -297,8 +297,8 @@ def correlation_map(
     sigma_w2 = check_float("sigma_w2", sigma_w2, minimum=0.0, strict_minimum=True)
     sigma_b2 = check_float("sigma_b2", sigma_b2, minimum=0.0)
     nodes = check_int("nodes", nodes, minimum=2)
-    arr = np.asarray(c, dtype=float)
-    if np.any(~np.isfinite(arr)) or np.any(np.abs(arr) > 1.0):
+    arr = check_array("c", c)
+    if np.any(np.abs(arr) > 1.0):
         raise ValueError(f"c must be a correlation in [-1, 1], got {c!r}")
     if q is None:
         q = fixed_point(act, math.sqrt(sigma_w2), bias_variance=sigma_b2)
@@ -367,7 +367,7 @@ def iterate_correlation_map(
 def _grid_inputs(sigma_w2, sigma_b2) -> tuple[np.ndarray, np.ndarray]:
     try:
         w2, b2 = np.broadcast_arrays(
-            np.asarray(sigma_w2, dtype=float), np.asarray(sigma_b2, dtype=float)
+            check_array("sigma_w2", sigma_w2), check_array("sigma_b2", sigma_b2)
         )
     except ValueError as err:
         raise ValueError(f"sigma_w2 and sigma_b2 must broadcast together: {err}") from None
@@ -460,8 +460,8 @@ def edge_of_chaos_curve(
     ``chi_1`` does not cross 1 inside the range.
     """
     act = _act(activation, slope)
-    b2 = np.asarray(sigma_b2, dtype=float)
-    if np.any(~np.isfinite(b2)) or np.any(b2 < 0):
+    b2 = check_array("sigma_b2", sigma_b2)
+    if np.any(b2 < 0):
         raise ValueError(f"sigma_b2 must be finite and >= 0, got {sigma_b2!r}")
     if not isinstance(sigma_w2_range, Sequence) or len(sigma_w2_range) != 2:
         raise TypeError(f"sigma_w2_range must be a pair (low, high), got {sigma_w2_range!r}")

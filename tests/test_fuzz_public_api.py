@@ -128,6 +128,19 @@ BAD_DIST = [
     stats.norm(0.0, NAN),
     stats.norm(INF, 1.0),
 ]
+#: not an array of finite real numbers >= 0 (grids of variances)
+BAD_NONNEGATIVE_ARRAY = [
+    -1.0,
+    [1.0, -1e-300],
+    NAN,
+    [1.0, INF],
+    "0.5",
+    True,
+    np.bool_(True),
+    1j,
+    None,
+    [[1.0], [1.0, 2.0]],
+]
 #: not a memory budget
 BAD_BUDGET = [0, -5, 1.5, "2GB", True, NAN]
 
@@ -175,6 +188,55 @@ class Spec:
 
 
 SPECS = [
+    Spec(
+        "finite_width_second_moment",
+        kl.finite_width_second_moment,
+        {"widths": [32, 32]},
+        {
+            "widths": [
+                [],
+                [0],
+                [4, -2],
+                [4, 2.5],
+                [4, True],
+                "4,8",
+                None,
+                [4, None],
+                0,
+                -3,
+                2.5,
+                True,
+            ]
+        },
+    ),
+    Spec(
+        "correlation_map",
+        kl.correlation_map,
+        {"activation": "tanh", "c": 0.5, "sigma_w2": 2.0},
+        {
+            "activation": BAD_NAME,
+            "c": [NAN, INF, 1.5, -1.5, [0.5, 1.5], "0.5", None, True, 1j],
+            "sigma_w2": BAD_NONNEGATIVE,
+            "sigma_b2": BAD_NONNEGATIVE,
+            "nodes": BAD_POSITIVE_INT,
+        },
+    ),
+    Spec(
+        "chi1_grid",
+        kl.chi1_grid,
+        {"activation": "tanh", "sigma_w2": 2.0},
+        {
+            "activation": BAD_NAME,
+            "sigma_w2": BAD_NONNEGATIVE_ARRAY,
+            "sigma_b2": BAD_NONNEGATIVE_ARRAY,
+        },
+    ),
+    Spec(
+        "edge_of_chaos_curve",
+        kl.edge_of_chaos_curve,
+        {"activation": "tanh", "sigma_b2": 0.1},
+        {"activation": BAD_NAME, "sigma_b2": BAD_NONNEGATIVE_ARRAY},
+    ),
     *[
         Spec(
             f.__name__,
