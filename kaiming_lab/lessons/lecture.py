@@ -45,7 +45,7 @@ TRAINING_CONFIG = {"lr": 0.002, "momentum": 0.9, "batch_size": 32, "epochs": 20,
 
 
 def forward_rms(
-    multiplier: float, *, depth: int = 100, width: int = 256, batch: int = 64, seed: int = 0
+    multiplier: float, *, depth: int = 100, width: int = 512, batch: int = 64, seed: int = 0
 ) -> np.ndarray:
     """Root mean square of ``z^(h)`` at every layer of one random bias-free ReLU net.
 
@@ -67,9 +67,12 @@ def forward_rms(
 
 
 def plot_rms_by_layer(curves: Mapping[str, np.ndarray], ax: Axes | None = None) -> Axes:
-    """Each curve of ``curves`` (label -> per-layer rms) on a log axis, labelled at its end."""
+    """Each curve of ``curves`` (label -> per-layer rms) on a log axis, labelled at its end.
+
+    A new figure is 7 x 3.5 inches: low enough to share a 1024x768 slide with its code.
+    """
     if ax is None:
-        _, ax = plt.subplots()
+        _, ax = plt.subplots(figsize=(7.0, 3.5))
     for label, rms in curves.items():
         layers = np.arange(len(rms))
         line = ax.plot(layers, rms)[0]
@@ -90,7 +93,7 @@ def plot_rms_by_layer(curves: Mapping[str, np.ndarray], ax: Axes | None = None) 
 
 
 def var_z_over_networks(
-    x: np.ndarray, *, depth: int, n_networks: int, seed: int = 0
+    x: np.ndarray, depth: int, n_networks: int, *, seed: int = 0
 ) -> tuple[np.ndarray, np.ndarray]:
     """``Var(z_i^(h))`` over random Kaiming networks for one fixed input ``x``, per layer.
 
