@@ -87,6 +87,13 @@ def test_deck_code_cells_are_short():
             assert len(lines) <= MAX_CODE_LINES, "".join(cell["source"])
 
 
+def test_lecturers_guide_collects_every_speaker_note():
+    guide = (ROOT / "LECTURER.md").read_text(encoding="utf-8")
+    for cell in _deck()["cells"]:
+        if _slide_type(cell) == "notes":
+            assert "".join(cell["source"]).strip() in guide, "".join(cell["source"])[:80]
+
+
 @pytest.mark.parametrize(
     "path",
     sorted((ROOT / "notebooks").glob("*.ipynb")),
