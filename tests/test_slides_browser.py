@@ -250,6 +250,8 @@ def _figure_state(page) -> tuple[str, bytes]:
 
 def _move_explorer_slider(page, cell_index: int) -> None:
     """An arrow key on the variance slider changes the figure and the verdict, not the slide."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     verdict = page.locator(".kaiming-verdict").first
     verdict.wait_for(state="visible", timeout=60_000)
     page.wait_for_function(
@@ -263,14 +265,21 @@ def _move_explorer_slider(page, cell_index: int) -> None:
     before_html, before_pixels = _figure_state(page)
     handle = page.locator(".kaiming-multiplier .noUi-handle").first
     handle.focus()
-    for _ in range(5):
+    # one arrow press at a time until the verdict changes (a small step may keep its words)
+    for _ in range(30):
         handle.press("ArrowRight")
-    page.wait_for_function(
-        "(old) => { const e = document.querySelector('.kaiming-verdict');"
-        " return e && e.innerText.trim().length > 0 && e.innerText !== old; }",
-        arg=before_verdict,
-        timeout=30_000,
-    )
+        try:
+            page.wait_for_function(
+                "(old) => { const e = document.querySelector('.kaiming-verdict');"
+                " return e && e.innerText.trim().length > 0 && e.innerText !== old; }",
+                arg=before_verdict,
+                timeout=3_000,
+            )
+            break
+        except PlaywrightTimeout:
+            continue
+    else:
+        raise AssertionError(f"30 arrow presses left the verdict at {before_verdict!r}")
     deadline = time.monotonic() + 30
     while _figure_state(page) == (before_html, before_pixels):
         assert time.monotonic() < deadline, "the explorer's figure did not change"
