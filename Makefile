@@ -10,7 +10,7 @@ PORT ?= 8888
 export OPENBLAS_NUM_THREADS ?= 1
 export OMP_NUM_THREADS ?= 1
 
-.PHONY: lab test explorer notebooks lint format benchmarks clean
+.PHONY: lab slides test explorer notebooks lint format benchmarks clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,20 @@ lab: $(VENV)/.lab
 	$(BIN)/jupyter lab --no-browser --ServerApp.ip=127.0.0.1 --ServerApp.port=$(PORT) \
 		--ServerApp.port_retries=0 --IdentityProvider.token=$$token \
 		--ServerApp.root_dir=notebooks $$([ "$$(id -u)" = 0 ] && echo --allow-root)
+
+## slides: present the 50-minute lecture deck in JupyterLab (the URL opens it in presentation mode)
+# Presentation mode starts from a settings file ("active": true) in a fresh settings
+# directory copied from slides/user-settings, so `make lab` and your own settings stay as they are.
+slides: $(VENV)/.lab
+	@token=$$($(BIN)/python -c 'import secrets; print(secrets.token_hex(16))'); \
+	settings=$$(mktemp -d); cp -R slides/user-settings/. "$$settings/"; \
+	echo; echo "    Open http://127.0.0.1:$(PORT)/lab/tree/lecture_50_minutes.ipynb?token=$$token"; \
+	echo "    (it opens presenting: click the slide, then arrow keys; Ctrl+Enter runs a cell; Esc stops)"; echo; \
+	$(BIN)/jupyter lab --no-browser --ServerApp.ip=127.0.0.1 --ServerApp.port=$(PORT) \
+		--ServerApp.port_retries=0 --IdentityProvider.token=$$token \
+		--ServerApp.root_dir=notebooks --LabApp.user_settings_dir="$$settings" \
+		--LabApp.workspaces_dir="$$settings/workspaces" \
+		$$([ "$$(id -u)" = 0 ] && echo --allow-root)
 
 ## test: unit tests, lint, strict nbval on every notebook, browser tests
 test: $(VENV)/.test

@@ -1,0 +1,74 @@
+"""The lecture deck's helpers: signal size per layer, variance over networks, the saved figure."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+
+from kaiming_lab.lessons import lecture
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+def test_forward_rms_scales_by_sqrt_m_per_layer_for_the_same_draws():
+    # ReLU(c z) = c ReLU(z): the same draws scaled by sqrt(m) scale layer h by sqrt(m)^(h+1)
+    kaiming = lecture.forward_rms(1.0, depth=12, width=32, seed=4)
+    half = lecture.forward_rms(0.5, depth=12, width=32, seed=4)
+    np.testing.assert_allclose(kaiming / half, np.sqrt(2.0) ** np.arange(1, 13), rtol=1e-10)
+
+
+def test_forward_rms_at_kaiming_starts_near_twice_the_input_mean_square():
+    rms = lecture.forward_rms(1.0, depth=3, width=512, batch=256, seed=0)
+    assert rms.shape == (3,)
+    assert abs(rms[0] ** 2 - 2.0) < 0.1  # d * (2/d) * E[x^2] with E[x^2] = 1
+
+
+def test_forward_rms_survives_overflow_quietly():
+    with np.errstate(all="raise"):
+        rms = lecture.forward_rms(100.0, depth=400, width=16, seed=0)
+    assert not np.isfinite(rms[-1])
+
+
+def test_var_z_over_networks_matches_layer_0_theory_at_every_layer():
+    x = np.random.default_rng(1).standard_normal(32)
+    var, se = lecture.var_z_over_networks(x, depth=4, n_networks=400, seed=5)
+    assert var.shape == se.shape == (4,)
+    assert np.all(np.abs(var - 2 * np.mean(x**2)) < 4.5 * se)
+
+
+def test_plot_rms_by_layer_labels_each_curve_at_its_end():
+    ax = lecture.plot_rms_by_layer({"a": np.array([1.0, 2.0]), "b": np.array([1.0, 0.5])})
+    assert [t.get_text() for t in ax.texts] == ["a", "b"]
+    assert ax.get_yscale() == "log"
+
+
+def _history(depth: int, init: str) -> SimpleNamespace:
+    """What the accuracy plot reads from a training history."""
+    return SimpleNamespace(
+        label=f"{init}, {depth} layers",
+        init=init,
+        depth=depth,
+        widths=[64] * depth + [10],
+        test_accuracy=np.linspace(0.1, 0.9, 6),
+        diverged_at_epoch=None,
+    )
+
+
+def test_training_figure_fits_a_slide():
+    fig = lecture.plot_training_result([_history(22, "kaiming"), _history(30, "xavier")])
+    width, height = fig.get_size_inches()
+    assert 2 * lecture.style.DPI * width >= 1000 and width / height <= 2.5
+
+
+def test_committed_training_figure_is_sharp_and_not_a_strip():
+    raw = lecture.TRAINING_FIGURE.read_bytes()
+    assert raw[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = int.from_bytes(raw[16:20], "big"), int.from_bytes(raw[20:24], "big")
+    assert width >= 1000 and width / height <= 2.5

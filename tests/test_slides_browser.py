@@ -1,0 +1,360 @@
+"""The lecture deck, presented in JupyterLab by jupyterlab-slideshow, driven by headless Chromium.
+
+The browser test does what a lecturer does after ``make slides``: open the
+deck's URL (presentation mode starts from the settings in
+``slides/user-settings``), click the slide, step through every slide with the
+arrow keys and run each code cell with Ctrl+Enter on the way. On every step it
+checks that the math is typeset, that no cell shows an error, and that
+everything on screen fits a 1024x768 projector; on the explorer's slide it
+presses an arrow key on the variance slider and waits for the figure and the
+verdict to change. On failure a screenshot is saved under pytest's tmp dir and
+its path is in the message.
+
+Needs Debian's Chromium at /usr/bin/chromium and the ``playwright`` Python
+package (no ``playwright install``); without them the browser test skips and
+says how to install them. The checks of the deck's file run everywhere.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+DECK = ROOT / "notebooks" / "lecture_50_minutes.ipynb"
+SETTINGS = ROOT / "slides" / "user-settings"
+CHROMIUM = Path("/usr/bin/chromium")
+BIN = Path(sys.executable).parent
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+TOKEN = "kaiming-lab-slides-test"
+VIEWPORT = {"width": 1024, "height": 768}
+MAX_SLIDES = 25
+MAX_CODE_LINES = 6
+SLIDE_TYPES = {"slide", "subslide", "fragment", "skip", "notes"}
+
+
+def _deck() -> dict:
+    return json.loads(DECK.read_text(encoding="utf-8"))
+
+
+def _slide_type(cell: dict) -> str | None:
+    return cell["metadata"].get("slideshow", {}).get("slide_type")
+
+
+def presented_cells(nb: dict) -> list[int]:
+    """Indices of the cells the right arrow visits, in order (all but notes and skip cells).
+
+    The deck has no sub-slides, so the right arrow reaches every other cell.
+    """
+    return [i for i, c in enumerate(nb["cells"]) if _slide_type(c) not in ("skip", "notes")]
+
+
+# --------------------------------------------------------------- the deck's file
+
+
+def test_deck_has_at_most_25_slides_each_with_speaker_notes():
+    cells = _deck()["cells"]
+    starts = [i for i, c in enumerate(cells) if _slide_type(c) in ("slide", "subslide")]
+    assert starts[0] == 0 and len(starts) <= MAX_SLIDES, len(starts)
+    for first, end in zip(starts, [*starts[1:], len(cells)], strict=True):
+        kinds = [_slide_type(c) for c in cells[first:end]]
+        assert "notes" in kinds, f"slide at cell {first} has no speaker notes"
+
+
+def test_deck_code_cells_are_short():
+    for cell in _deck()["cells"]:
+        if cell["cell_type"] == "code" and _slide_type(cell) != "skip":
+            lines = "".join(cell["source"]).splitlines()
+            assert len(lines) <= MAX_CODE_LINES, "".join(cell["source"])
+
+
+def test_lecturers_guide_collects_every_speaker_note():
+    guide = (ROOT / "LECTURER.md").read_text(encoding="utf-8")
+    for cell in _deck()["cells"]:
+        if _slide_type(cell) == "notes":
+            assert "".join(cell["source"]).strip() in guide, "".join(cell["source"])[:80]
+
+
+@pytest.mark.parametrize(
+    "path",
+    sorted((ROOT / "notebooks").glob("*.ipynb")),
+    ids=lambda p: p.stem,
+)
+def test_slide_types_are_ones_the_presenter_reads(path):
+    """jupyterlab-slideshow drops a cell whose slide type is "-": continuation cells omit it."""
+    for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
+        if "slideshow" in cell["metadata"]:
+            assert _slide_type(cell) in SLIDE_TYPES, (path.name, cell["metadata"])
+
+
+# --------------------------------------------------------------- the browser
+
+
+def _require_browser():
+    if not CHROMIUM.exists():
+        pytest.skip(
+            "browser tests need Chromium at /usr/bin/chromium: install it with "
+            "`apt-get install chromium` (Debian/Ubuntu)"
+        )
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.skip(
+            "browser tests need the playwright Python package: "
+            "`pip install -e .[browser]` (and `apt-get install chromium`)"
+        )
+    return sync_playwright
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_for(url: str, proc: subprocess.Popen, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with code {proc.returncode} before answering")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise TimeoutError(f"no answer from {url} within {timeout} s")
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=5)
+
+
+def serve_deck(directory: Path) -> tuple[subprocess.Popen, str]:
+    """JupyterLab as ``make slides`` starts it, on a free port, over a copy of the deck.
+
+    The copy has no saved widget state (so only the live explorer shows) and
+    sits next to a link to ``docs/`` (the deck shows ``../docs/*.png``).
+    """
+    notebooks = directory / "notebooks"
+    notebooks.mkdir(parents=True)
+    (directory / "docs").symlink_to(ROOT / "docs", target_is_directory=True)
+    nb = _deck()
+    nb["metadata"].pop("widgets", None)
+    (notebooks / DECK.name).write_text(json.dumps(nb), encoding="utf-8")
+    settings = directory / "user-settings"
+    shutil.copytree(SETTINGS, settings)
+    port = _free_port()
+    proc = subprocess.Popen(
+        [
+            str(BIN / "jupyter"),
+            "lab",
+            "--no-browser",
+            "--ServerApp.ip=127.0.0.1",
+            f"--ServerApp.port={port}",
+            f"--IdentityProvider.token={TOKEN}",
+            f"--ServerApp.root_dir={notebooks}",
+            "--ServerApp.allow_root=True",  # CI containers run as root
+            f"--LabApp.user_settings_dir={settings}",
+            f"--LabApp.workspaces_dir={directory / 'workspaces'}",
+            "--LabApp.news_url=",
+            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        cwd=directory,
+    )
+    try:
+        _wait_for(f"http://127.0.0.1:{port}/api/status?token={TOKEN}", proc)
+    except Exception:
+        _stop(proc)
+        raise
+    return proc, f"http://127.0.0.1:{port}/lab/tree/{DECK.name}?token={TOKEN}"
+
+
+_ACTIVE_INDEX = """() => {
+  const cells = [...document.querySelectorAll('.jp-Deck .jp-Notebook .jp-Cell')];
+  return cells.findIndex((c) => c.classList.contains('jp-mod-active'));
+}"""
+
+# What is on screen: rectangles outside the viewport, horizontal scrollbars,
+# unfinished or failed math, error output.
+_SCREEN_PROBLEMS = """() => {
+  const problems = [];
+  const w = window.innerWidth, h = window.innerHeight;
+  const cells = [...document.querySelectorAll('.jp-Deck .jp-Notebook .jp-Cell')];
+  cells.forEach((cell, i) => {
+    if (!cell.classList.contains('jp-deck-mod-onscreen')) return;
+    const r = cell.getBoundingClientRect();
+    if (r.height === 0) return;
+    if (r.top < -1 || r.bottom > h + 1 || r.left < -1 || r.right > w + 1)
+      problems.push(`cell ${i} leaves the viewport: ${JSON.stringify(r)}`);
+    for (const el of cell.querySelectorAll('.jp-OutputArea-output, .cm-scroller, pre')) {
+      if (el.scrollWidth > el.clientWidth + 1)
+        problems.push(`cell ${i} scrolls sideways (${el.className})`);
+    }
+    if (cell.querySelector('mjx-merror, .MathJax_Error'))
+      problems.push(`cell ${i} has a MathJax error`);
+    if (cell.querySelector('[data-mime-type="application/vnd.jupyter.stderr"]'))
+      problems.push(`cell ${i} shows error output`);
+  });
+  return problems;
+}"""
+
+_MATH_TYPESET = """(i) => {
+  const cell = document.querySelectorAll('.jp-Deck .jp-Notebook .jp-Cell')[i];
+  return !!cell && cell.querySelector('mjx-container') !== null;
+}"""
+
+_CODE_CELL_DONE = """(i) => {
+  const cell = document.querySelectorAll('.jp-Deck .jp-Notebook .jp-Cell')[i];
+  const prompt = cell && cell.querySelector('.jp-InputPrompt');
+  return !!prompt && /\\[\\d+\\]/.test(prompt.textContent);
+}"""
+
+
+def _shoot(page, directory: Path, name: str) -> str:
+    path = directory / f"{name}.png"
+    page.screenshot(path=str(path))
+    return str(path)
+
+
+def _figure_state(page) -> tuple[str, bytes]:
+    figure = page.locator(".kaiming-figure").first
+    return figure.evaluate("(e) => e.outerHTML"), figure.screenshot()
+
+
+def _move_explorer_slider(page, cell_index: int) -> None:
+    """An arrow key on the variance slider changes the figure and the verdict, not the slide."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    verdict = page.locator(".kaiming-verdict").first
+    verdict.wait_for(state="visible", timeout=60_000)
+    page.wait_for_function(
+        "() => { const e = document.querySelector('.kaiming-verdict');"
+        " return e && e.innerText.trim().length > 0; }",
+        timeout=60_000,
+    )
+    page.locator(".kaiming-figure").first.wait_for(state="visible", timeout=60_000)
+    time.sleep(0.5)  # let the first figure settle before reading it
+    before_verdict = verdict.inner_text()
+    before_html, before_pixels = _figure_state(page)
+    handle = page.locator(".kaiming-multiplier .noUi-handle").first
+    handle.focus()
+    # one arrow press at a time until the verdict changes (a small step may keep its words)
+    for _ in range(30):
+        handle.press("ArrowRight")
+        try:
+            page.wait_for_function(
+                "(old) => { const e = document.querySelector('.kaiming-verdict');"
+                " return e && e.innerText.trim().length > 0 && e.innerText !== old; }",
+                arg=before_verdict,
+                timeout=3_000,
+            )
+            break
+        except PlaywrightTimeout:
+            continue
+    else:
+        raise AssertionError(f"30 arrow presses left the verdict at {before_verdict!r}")
+    deadline = time.monotonic() + 30
+    while _figure_state(page) == (before_html, before_pixels):
+        assert time.monotonic() < deadline, "the explorer's figure did not change"
+        time.sleep(0.3)
+    assert page.evaluate(_ACTIVE_INDEX) == cell_index, "the arrow key moved the deck"
+    # the slider keeps the keyboard: a click on the verdict hands it back to the deck
+    verdict.click()
+
+
+def present(page, url: str, shots: Path, on_step=None) -> int:
+    """Open the deck, step through it with the keyboard, check every step; returns slides seen.
+
+    ``on_step(step, index)`` is called before each step's checks (to take screenshots).
+    """
+    nb = _deck()
+    order = presented_cells(nb)
+    page.goto(url)
+    page.wait_for_selector("body[data-jp-deck-mode='presenting']", state="attached", timeout=90_000)
+    page.wait_for_selector(".jp-Deck .jp-Notebook .jp-Cell.jp-mod-active", timeout=60_000)
+    page.locator(".jp-Deck .jp-Notebook .jp-Cell.jp-mod-active").first.click()
+    slides = 0
+    for step, index in enumerate(order):
+        try:
+            if step:
+                page.keyboard.press("ArrowRight")
+            page.wait_for_function(f"() => ({_ACTIVE_INDEX})() === {index}", timeout=15_000)
+            cell = nb["cells"][index]
+            source = "".join(cell["source"])
+            slides += _slide_type(cell) == "slide"
+            if cell["cell_type"] == "code":
+                page.keyboard.press("Control+Enter")
+                page.wait_for_function(_CODE_CELL_DONE, arg=index, timeout=60_000)
+                if "explorer(" in source:
+                    _move_explorer_slider(page, index)
+            elif "$" in source:
+                page.wait_for_function(_MATH_TYPESET, arg=index, timeout=30_000)
+            time.sleep(0.2)  # layout after outputs and typesetting
+            if on_step is not None:
+                on_step(step, index)
+            problems = page.evaluate(_SCREEN_PROBLEMS)
+            assert not problems, problems
+        except Exception as error:
+            path = _shoot(page, shots, f"step-{step:02d}-cell-{index:02d}")
+            message = f"step {step} (cell {index}): {error}\nscreenshot: {path}"
+            raise AssertionError(message) from None
+    return slides
+
+
+@pytest.fixture
+def browser_page(tmp_path) -> Iterator:
+    sync_playwright = _require_browser()
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport=VIEWPORT)
+        # only localhost: anything else (fonts, telemetry) is refused
+        context.route(
+            re.compile(r"^https?://(?!(127\.0\.0\.1|localhost)[:/])"),
+            lambda route: route.abort(),
+        )
+        try:
+            yield context.new_page()
+        finally:
+            context.close()
+            browser.close()
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_deck_presents_every_slide_within_1024x768(browser_page, tmp_path):
+    proc, url = serve_deck(tmp_path / "server")
+    try:
+        shots = tmp_path / "screenshots"
+        shots.mkdir()
+        slides = present(browser_page, url, shots)
+    finally:
+        _stop(proc)
+    expected = sum(_slide_type(c) == "slide" for c in _deck()["cells"])
+    assert slides == expected
