@@ -59,7 +59,7 @@ explorer: $(VENV)/.test
 
 ## notebooks: re-execute every notebook in place (after changing the package)
 notebooks: $(VENV)/.test
-	cd notebooks && for nb in [0-9][0-9]_*.ipynb; do \
+	cd notebooks && for nb in *.ipynb; do \
 		echo "executing $$nb"; \
 		../$(BIN)/jupyter nbconvert --to notebook --execute --inplace \
 			--ExecutePreprocessor.kernel_name=python3 "$$nb" || exit 1; \
