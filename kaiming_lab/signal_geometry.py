@@ -365,16 +365,15 @@ def iterate_correlation_map(
 
 
 def _grid_inputs(sigma_w2, sigma_b2) -> tuple[np.ndarray, np.ndarray]:
+    w2, b2 = check_array("sigma_w2", sigma_w2), check_array("sigma_b2", sigma_b2)
+    if np.any(w2 <= 0):
+        raise ValueError(f"sigma_w2 must be > 0, got {sigma_w2!r}")
+    if np.any(b2 < 0):
+        raise ValueError(f"sigma_b2 must be >= 0, got {sigma_b2!r}")
     try:
-        w2, b2 = np.broadcast_arrays(
-            check_array("sigma_w2", sigma_w2), check_array("sigma_b2", sigma_b2)
-        )
+        w2, b2 = np.broadcast_arrays(w2, b2)
     except ValueError as err:
         raise ValueError(f"sigma_w2 and sigma_b2 must broadcast together: {err}") from None
-    if np.any(~np.isfinite(w2)) or np.any(w2 <= 0):
-        raise ValueError(f"sigma_w2 must be finite and > 0, got {sigma_w2!r}")
-    if np.any(~np.isfinite(b2)) or np.any(b2 < 0):
-        raise ValueError(f"sigma_b2 must be finite and >= 0, got {sigma_b2!r}")
     return w2, b2
 
 

@@ -13,6 +13,7 @@ import contextlib
 import json
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -20,6 +21,8 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
@@ -98,19 +101,44 @@ def copy_without_outputs(notebook: Path, directory: Path, source: str | None = N
     return target
 
 
+def require_browser():
+    """Playwright's ``sync_playwright``, or skip the test saying what to install."""
+    if not CHROMIUM.exists():
+        pytest.skip(
+            "browser tests need Chromium at /usr/bin/chromium: install it with "
+            "`apt-get install chromium` (Debian/Ubuntu)"
+        )
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.skip(
+            "browser tests need the playwright Python package: "
+            "`pip install -e .[browser]` (and `apt-get install chromium`)"
+        )
+    return sync_playwright
+
+
 @contextlib.contextmanager
-def jupyterlab(directory: Path) -> Iterator[str]:
-    """JupyterLab serving ``directory``; yields its base URL (token: :data:`TOKEN`)."""
+def jupyterlab(
+    directory: Path, *, root: Path | None = None, settings: Path | None = None
+) -> Iterator[str]:
+    """JupyterLab serving ``root`` (default ``directory``); yields its URL (token: ``TOKEN``).
+
+    Its user settings and workspaces live under ``directory`` only, starting
+    from a copy of ``settings`` when given (``make slides`` does the same), so
+    a layout saved by another JupyterLab on this machine changes nothing here.
+    """
     port = free_port()
+    settings_dir = directory / ".lab-settings"
+    if settings is not None:
+        shutil.copytree(settings, settings_dir, dirs_exist_ok=True)
     # no "get notified about Jupyter news?" toast over the page
-    settings = directory / ".lab-settings" / "@jupyterlab" / "apputils-extension"
-    settings.mkdir(parents=True, exist_ok=True)
-    (settings / "notification.jupyterlab-settings").write_text('{"fetchNews": "false"}')
-    # settings and workspaces of this server only: a layout saved by another JupyterLab
-    # on this machine (a wider side bar, open tabs) must not change what the tests see
+    news = settings_dir / "@jupyterlab" / "apputils-extension"
+    news.mkdir(parents=True, exist_ok=True)
+    (news / "notification.jupyterlab-settings").write_text('{"fetchNews": "false"}')
     env = {
         **os.environ,
-        "JUPYTERLAB_SETTINGS_DIR": str(directory / ".lab-settings"),
+        "JUPYTERLAB_SETTINGS_DIR": str(settings_dir),
         "JUPYTERLAB_WORKSPACES_DIR": str(directory / ".lab-workspaces"),
     }
     proc = subprocess.Popen(
@@ -121,8 +149,10 @@ def jupyterlab(directory: Path) -> Iterator[str]:
             "--ServerApp.ip=127.0.0.1",
             f"--ServerApp.port={port}",
             f"--ServerApp.token={TOKEN}",
-            f"--ServerApp.root_dir={directory}",
+            f"--ServerApp.root_dir={root or directory}",
             "--ServerApp.allow_root=True",  # CI containers run as root
+            f"--LabApp.user_settings_dir={settings_dir}",
+            f"--LabApp.workspaces_dir={directory / '.lab-workspaces'}",
             "--LabApp.news_url=",
             "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
         ],

@@ -27,25 +27,9 @@ FIRST_PLOT_S = 5.0
 LAB_HEIGHT = 620
 
 
-def _require_browser():
-    if not S.CHROMIUM.exists():
-        pytest.skip(
-            "browser tests need Chromium at /usr/bin/chromium: install it with "
-            "`apt-get install chromium` (Debian/Ubuntu)"
-        )
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        pytest.skip(
-            "browser tests need the playwright Python package: "
-            "`pip install -e .[browser]` (and `apt-get install chromium`)"
-        )
-    return sync_playwright
-
-
 @pytest.fixture(scope="module")
 def browser() -> Iterator:
-    sync_playwright = _require_browser()
+    sync_playwright = S.require_browser()
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=str(S.CHROMIUM), args=S.CHROMIUM_ARGS)
         try:
@@ -57,7 +41,7 @@ def browser() -> Iterator:
 @pytest.fixture(scope="module")
 def dashboard_url(tmp_path_factory) -> Iterator[tuple[str, float]]:
     """Voila serving the dashboard as ``make explorer`` does (one pre-heated kernel)."""
-    _require_browser()
+    S.require_browser()
     notebook = S.copy_without_outputs(DASHBOARD, tmp_path_factory.mktemp("voila"))
     with S.voila(notebook, preheat=True) as url:
         yield url, time.monotonic()
@@ -65,7 +49,7 @@ def dashboard_url(tmp_path_factory) -> Iterator[tuple[str, float]]:
 
 @pytest.fixture(scope="module")
 def lab_url(tmp_path_factory) -> Iterator[str]:
-    _require_browser()
+    S.require_browser()
     directory = tmp_path_factory.mktemp("lab")
     for notebook in (DASHBOARD, NOTEBOOK_06):
         S.copy_without_outputs(notebook, directory)
@@ -229,10 +213,10 @@ def test_notebook_06_embeds_the_same_app(browser, lab_url):
 def test_browser_requirements_are_reported():
     """Either both are present, or the skip message names the install command."""
     if S.CHROMIUM.exists() and shutil.which(str(S.CHROMIUM)):
-        _require_browser()
+        S.require_browser()
     else:
         with pytest.raises(pytest.skip.Exception, match="apt-get install chromium"):
-            _require_browser()
+            S.require_browser()
 
 
 def test_servers_module_is_next_to_the_tests():

@@ -17,35 +17,18 @@ says how to install them. The checks of the deck's file run everywhere.
 
 from __future__ import annotations
 
+import contextlib
 import json
-import re
-import shutil
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
+import _servers as S
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 DECK = ROOT / "notebooks" / "lecture_50_minutes.ipynb"
 SETTINGS = ROOT / "slides" / "user-settings"
-CHROMIUM = Path("/usr/bin/chromium")
-BIN = Path(sys.executable).parent
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-TOKEN = "kaiming-lab-slides-test"
 VIEWPORT = {"width": 1024, "height": 768}
 MAX_SLIDES = 25
 MAX_CODE_LINES = 6
@@ -109,53 +92,9 @@ def test_slide_types_are_ones_the_presenter_reads(path):
 # --------------------------------------------------------------- the browser
 
 
-def _require_browser():
-    if not CHROMIUM.exists():
-        pytest.skip(
-            "browser tests need Chromium at /usr/bin/chromium: install it with "
-            "`apt-get install chromium` (Debian/Ubuntu)"
-        )
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        pytest.skip(
-            "browser tests need the playwright Python package: "
-            "`pip install -e .[browser]` (and `apt-get install chromium`)"
-        )
-    return sync_playwright
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _wait_for(url: str, proc: subprocess.Popen, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited with code {proc.returncode} before answering")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.3)
-    raise TimeoutError(f"no answer from {url} within {timeout} s")
-
-
-def _stop(proc: subprocess.Popen) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(timeout=5)
-
-
-def serve_deck(directory: Path) -> tuple[subprocess.Popen, str]:
-    """JupyterLab as ``make slides`` starts it, on a free port, over a copy of the deck.
+@contextlib.contextmanager
+def serve_deck(directory: Path) -> Iterator[str]:
+    """JupyterLab as ``make slides`` starts it, over a copy of the deck; yields the deck's URL.
 
     The copy has no saved widget state (so only the live explorer shows) and
     sits next to a link to ``docs/`` (the deck shows ``../docs/*.png``).
@@ -166,34 +105,8 @@ def serve_deck(directory: Path) -> tuple[subprocess.Popen, str]:
     nb = _deck()
     nb["metadata"].pop("widgets", None)
     (notebooks / DECK.name).write_text(json.dumps(nb), encoding="utf-8")
-    settings = directory / "user-settings"
-    shutil.copytree(SETTINGS, settings)
-    port = _free_port()
-    proc = subprocess.Popen(
-        [
-            str(BIN / "jupyter"),
-            "lab",
-            "--no-browser",
-            "--ServerApp.ip=127.0.0.1",
-            f"--ServerApp.port={port}",
-            f"--IdentityProvider.token={TOKEN}",
-            f"--ServerApp.root_dir={notebooks}",
-            "--ServerApp.allow_root=True",  # CI containers run as root
-            f"--LabApp.user_settings_dir={settings}",
-            f"--LabApp.workspaces_dir={directory / 'workspaces'}",
-            "--LabApp.news_url=",
-            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        cwd=directory,
-    )
-    try:
-        _wait_for(f"http://127.0.0.1:{port}/api/status?token={TOKEN}", proc)
-    except Exception:
-        _stop(proc)
-        raise
-    return proc, f"http://127.0.0.1:{port}/lab/tree/{DECK.name}?token={TOKEN}"
+    with S.jupyterlab(directory, root=notebooks, settings=SETTINGS) as base:
+        yield f"{base}/lab/tree/{DECK.name}?token={S.TOKEN}"
 
 
 _ACTIVE_INDEX = """() => {
@@ -330,31 +243,23 @@ def present(page, url: str, shots: Path, on_step=None) -> int:
 
 @pytest.fixture
 def browser_page(tmp_path) -> Iterator:
-    sync_playwright = _require_browser()
+    sync_playwright = S.require_browser()
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport=VIEWPORT)
-        # only localhost: anything else (fonts, telemetry) is refused
-        context.route(
-            re.compile(r"^https?://(?!(127\.0\.0\.1|localhost)[:/])"),
-            lambda route: route.abort(),
-        )
+        browser = pw.chromium.launch(executable_path=str(S.CHROMIUM), args=S.CHROMIUM_ARGS)
+        page = S.new_page(browser, width=VIEWPORT["width"], height=VIEWPORT["height"])
         try:
-            yield context.new_page()
+            yield page
         finally:
-            context.close()
+            page.context.close()
             browser.close()
 
 
 @pytest.mark.browser
 @pytest.mark.slow
 def test_deck_presents_every_slide_within_1024x768(browser_page, tmp_path):
-    proc, url = serve_deck(tmp_path / "server")
-    try:
-        shots = tmp_path / "screenshots"
-        shots.mkdir()
+    shots = tmp_path / "screenshots"
+    shots.mkdir()
+    with serve_deck(tmp_path / "server") as url:
         slides = present(browser_page, url, shots)
-    finally:
-        _stop(proc)
     expected = sum(_slide_type(c) == "slide" for c in _deck()["cells"])
     assert slides == expected
