@@ -11,6 +11,9 @@ Tests that make many comparisons at once say so and use a wider ``k``
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
+import _servers as S
 import numpy as np
 import pytest
 
@@ -19,3 +22,15 @@ import pytest
 def rng() -> np.random.Generator:
     """A fresh generator with a fixed seed for each test."""
     return np.random.default_rng(20150206)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator:
+    """Debian's Chromium, headless, through Playwright (the test skips when either is missing)."""
+    sync_playwright = S.require_browser()
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(S.CHROMIUM), args=S.CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()

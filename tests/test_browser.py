@@ -28,17 +28,6 @@ LAB_HEIGHT = 620
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator:
-    sync_playwright = S.require_browser()
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(S.CHROMIUM), args=S.CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
-
-
-@pytest.fixture(scope="module")
 def dashboard_url(tmp_path_factory) -> Iterator[tuple[str, float]]:
     """Voila serving the dashboard as ``make explorer`` does (one pre-heated kernel)."""
     S.require_browser()

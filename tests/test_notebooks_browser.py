@@ -42,17 +42,6 @@ def lab(tmp_path_factory) -> Iterator[str]:
         yield base
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator:
-    sync_playwright = S.require_browser()
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(S.CHROMIUM), args=S.CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
-
-
 def _opens_modified(browser, base: str, name: str) -> bool:
     page = S.new_page(browser)
     try:
