@@ -9,9 +9,8 @@ import math
 from collections.abc import Callable
 
 import numpy as np
-from scipy import special, stats
 
-from .._validation import check_int
+from ..signal_geometry import relu_log_ratio_moments
 from .checks import CheckResult, call_student, check_number, judge_number
 
 __all__ = ["check_first_layer_variance", "check_xavier_shrink", "log_step_variance"]
@@ -20,22 +19,13 @@ __all__ = ["check_first_layer_variance", "check_xavier_shrink", "log_step_varian
 def log_step_variance(width: int) -> float:
     """Exact ``Var(log R)`` for one ReLU layer's ratio ``R = ||x^(h+1)||^2 / ||x^(h)||^2``.
 
-    With Gaussian Kaiming weights (``Var(W) = 2 / n``, no bias) and ``n``
-    units, ``R = (2 / n) chi^2_K`` where ``K ~ Binomial(n, 1/2)`` counts the
-    active units, so ``Var(log R) = E[psi'(K/2)] + Var(psi(K/2))`` (``psi``
-    the digamma function; ``log chi^2_K`` has mean ``psi(K/2) + log 2`` and
-    variance ``psi'(K/2)``). It is taken given ``K >= 1``: with probability
-    ``2^-n`` every unit is off and the log is undefined. The ratio
-    ``||z^(h+1)||^2 / ||z^(h)||^2`` has the same distribution. For large
-    ``n`` this is ``5 / n + O(1 / n^2)``, since ``Var(R) = 5 / n`` exactly.
+    Gaussian Kaiming weights, no bias, ``width`` units; the ratio
+    ``||z^(h+1)||^2 / ||z^(h)||^2`` has the same distribution. For large ``n``
+    this is ``5 / n + O(1 / n^2)``, since ``Var(R) = 5 / n`` exactly. The
+    derivation (``R = (2 / n) chi^2_K`` with ``K ~ Binomial(n, 1/2)`` active
+    units) is :func:`kaiming_lab.signal_geometry.relu_log_ratio_moments`.
     """
-    n = check_int("width", width, minimum=1)
-    k = np.arange(1, n + 1)
-    p = stats.binom.pmf(k, n, 0.5)
-    p = p / p.sum()
-    digamma = special.digamma(k / 2)
-    mean = float(np.sum(p * digamma))
-    return float(np.sum(p * special.polygamma(1, k / 2)) + np.sum(p * (digamma - mean) ** 2))
+    return relu_log_ratio_moments(width)[1]
 
 
 #: Inputs the first-layer check feeds the student's function: positive entries, so the
