@@ -69,8 +69,10 @@ def network_range(steps: int, width: int, activation: str = "relu") -> tuple[flo
     """Factors ``(lo, hi)`` around the theory that most networks like this one land between.
 
     Each layer multiplies the mean square by a random factor with mean 1 and
-    variance about ``c / width`` (``c = 5`` for ReLU-like and tanh layers,
-    Hanin and Rolnick 2018; ``c = 2`` for linear ones). Over ``steps`` layers
+    variance about ``c / width``: ``c = 5`` for ReLU with Gaussian weights
+    (exactly ``5 / width``, from ``Var(ReLU(g)^2) = 5/4``; notebooks 05 and 10),
+    ``c = 2`` for linear layers (``Var(g^2) = 2``), and ``c = 5`` kept as a
+    rough stand-in for leaky ReLU and tanh. Over ``steps`` layers
     ``log`` of the rms ratio is then roughly normal with mean
     ``-c steps / (4 width)`` (the average of the mean square stays on the
     theory, so the typical network sits a little below it) and standard
