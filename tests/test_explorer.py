@@ -250,7 +250,7 @@ def test_preset_readouts_are_fractions():
         ("bias_variance", 2.0, "between 0 and 1"),
         ("seed", -1, "seed"),
         ("batch", 64, "batch"),
-        ("activation", "softplus", "relu, leaky_relu, tanh, linear"),
+        ("activation", "softplus", "['leaky_relu', 'linear', 'relu', 'tanh'], got 'softplus'"),
     ],
 )
 def test_state_refuses_out_of_range_values(field, value, words):

@@ -9,11 +9,10 @@ numbers are.
 
 from __future__ import annotations
 
-import math
-import numbers
 from dataclasses import dataclass
 from fractions import Fraction
 
+from .. import _validation
 from ..activations import Activation, get_activation
 from ..propagation import weight_variance_scale
 
@@ -57,46 +56,25 @@ BACKWARD_SAMPLES = 128
 PRESETS: tuple[str, ...] = ("kaiming", "xavier", "pytorch_default", "custom")
 
 
-def _is_bool(value: object) -> bool:
-    return isinstance(value, bool) or type(value).__name__ == "bool_"
-
-
 def check_int(name: str, value: object, lo: int, hi: int) -> int:
     """``value`` as an ``int`` if it is an integer (Python or numpy) in ``[lo, hi]``."""
-    if _is_bool(value) or not isinstance(value, numbers.Integral):
-        raise TypeError(
-            f"{name} must be an integer between {lo} and {hi}, "
-            f"got {value!r} of type {type(value).__name__}"
-        )
-    value = int(value)
-    if not lo <= value <= hi:
-        raise ValueError(f"{name} must be an integer between {lo} and {hi}, got {value}")
-    return value
+    return _validation.check_int(name, value, minimum=lo, maximum=hi)
 
 
 def check_float(name: str, value: object, lo: float, hi: float) -> float:
-    """``value`` as a ``float`` if it is a finite real number (Python or numpy) in ``[lo, hi]``."""
-    if _is_bool(value) or not isinstance(value, numbers.Real):
-        raise TypeError(
-            f"{name} must be a number between {lo:g} and {hi:g}, "
-            f"got {value!r} of type {type(value).__name__}"
-        )
-    value = float(value)
-    if not (math.isfinite(value) and lo <= value <= hi):
+    """``value`` as a ``float`` if it is a finite real number (Python or numpy) in ``[lo, hi]``.
+
+    The message states the whole range, as the control that would show it does.
+    """
+    value = _validation.check_float(name, value)
+    if not lo <= value <= hi:
         raise ValueError(f"{name} must be a number between {lo:g} and {hi:g}, got {value!r}")
     return value
 
 
 def check_choice(name: str, value: object, choices: tuple[str, ...]) -> str:
-    """``value`` lower-cased if it is one of ``choices`` (case-insensitive)."""
-    if not isinstance(value, str):
-        raise TypeError(
-            f"{name} must be one of {', '.join(choices)}, "
-            f"got {value!r} of type {type(value).__name__}"
-        )
-    if value.lower() not in choices:
-        raise ValueError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
-    return value.lower()
+    """``value`` normalised (case, ``-`` or spaces for ``_``) if it is one of ``choices``."""
+    return _validation.check_choice(name, value, choices)
 
 
 def default_batch(width: int) -> int:
