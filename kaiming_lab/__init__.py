@@ -9,7 +9,8 @@ The tree shows three kinds of code:
   (length map, fixed points, chi_1, edge of chaos), ``signal_geometry``
   (one network's spread at finite width, the correlation map, the order-chaos
   diagram), ``propagation``
-  (simulate a random deep network), ``theory`` (predicted per-layer
+  (simulate a random deep network), ``streams`` (one random stream per layer
+  of a seeded network, so depths nest), ``theory`` (predicted per-layer
   variances, the half-variance integral), ``montecarlo`` (estimates that carry
   their standard error), ``ensembles`` (many independent networks),
   ``diagnostics`` (per-layer summaries), ``training`` and ``data`` (a numpy
@@ -63,6 +64,7 @@ from .signal_geometry import (
     edge_of_chaos_curve,
     finite_width_second_moment,
 )
+from .streams import NetworkStreams
 from .theory import (
     HalfVarianceResult,
     fixed_point_gain,
@@ -91,6 +93,7 @@ __all__ = [
     "DigitsSplit",
     "Estimate",
     "HalfVarianceResult",
+    "NetworkStreams",
     "PropagationResult",
     "TrainingHistory",
     "__version__",

@@ -52,6 +52,7 @@ from ._validation import (
     check_widths,
 )
 from .activations import Activation, activation_argument
+from .streams import NetworkStreams
 
 __all__ = [
     "INITS",
@@ -488,11 +489,17 @@ def simulate_forward(
     ``Var(W^(h)) = multiplier * sigma_w^2(init) / d_h``. Biases:
     ``b ~ N(0, bias_variance)``, or exactly 0 when ``bias_variance = 0``.
     Inputs: ``x ~ N(0, I)`` of shape ``(batch, d_0)`` unless ``x`` is given.
-    All randomness comes from one generator made from ``seed``, in the order
-    weights, biases, inputs, backward gradient. So two calls with the same
-    seed and two normal initialisers (``kaiming`` and ``xavier``, say) see the
-    same inputs and the same weights up to one scale factor per layer: for a
-    positively homogeneous activation they are the same network, rescaled.
+    An integer ``seed`` gives each part of the network its own random stream
+    (:class:`~kaiming_lab.streams.NetworkStreams`: one per layer's weights,
+    one per layer's biases, one for the inputs, one for the backward pass's
+    output gradient). So with the same seed and width a shallower network is
+    the first layers of a deeper one (same weights, same inputs), and two
+    normal initialisers (``kaiming`` and ``xavier``, say) see the same inputs
+    and the same weights up to one scale factor per layer: for a positively
+    homogeneous activation they are the same network, rescaled. A
+    ``Generator`` passed as ``seed`` is one stream, drawn in the order weights
+    (layer by layer), biases, inputs, output gradient, as a loop by hand with
+    one ``rng`` would draw them; it advances.
 
     ``depth`` is at most :data:`MAX_DEPTH`; requests needing more memory than
     ``memory_budget`` bytes (2 GiB by default) are refused before allocating.
@@ -506,7 +513,7 @@ def simulate_forward(
     batch = check_int("batch", batch, minimum=1)
     init = check_choice("init", init, INITS)
     backward = check_bool("backward", backward)
-    gen = as_generator(seed, "seed")
+    streams = NetworkStreams(seed)
     if x is not None:
         x = check_array("x", x, ndim=2, shape_hint=f" of shape (batch, {dims[0]})")
         if x.shape[1] != dims[0] or x.shape[0] < 1:
@@ -520,20 +527,26 @@ def simulate_forward(
     )
 
     with one_blas_thread():
-        weights = _draw(dims, init, act, gen, memory_budget)
+        draw = INITS[init]
+        weights = [
+            draw((dims[h + 1], dims[h]), streams.weights(h), act, memory_budget)
+            for h in range(depth)
+        ]
         factor = math.sqrt(multiplier)
         if factor != 1.0:
             for w in weights:
                 w *= factor
         biases = None
         if bias_variance > 0.0:
-            biases = [gen.normal(0.0, math.sqrt(bias_variance), size=d) for d in dims[1:]]
+            std_b = math.sqrt(bias_variance)
+            biases = [std_b * streams.biases(h).standard_normal(d) for h, d in enumerate(dims[1:])]
         if x is None:
-            x = gen.standard_normal((batch, dims[0]))
+            x = streams.inputs().standard_normal((batch, dims[0]))
         sigma_w2 = np.array(
             [
                 multiplier * weight_variance_scale(init, dims[h], dims[h + 1], act)
                 for h in range(depth)
             ]
         )
+        gen = streams.output_gradient()
         return _propagate(x, weights, act, biases, backward, gen, sigma_w2, bias_variance, dims)

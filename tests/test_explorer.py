@@ -414,14 +414,22 @@ def test_verdict_table(model, label, changes, words):
 
 
 def test_verdict_follows_the_theory_not_this_network(model):
-    """Kaiming's network of seed 0 drifts to x0.44; it is still stable, and says so."""
-    view = _verdict_for(model)
+    """A Kaiming network that shrank well below x1 by chance is still called stable.
+
+    Of ten seeds at depth 50, width 256 we take the one whose ``rms(z)``
+    shrank most. Its log growth has a standard deviation of about 0.5 over
+    networks (the band the verdict prints is x0.3 to x2.1), so the smallest
+    of ten is below x0.6 unless all ten land within about one SD: the check
+    that this example really drifts can fail, and it is stated, not assumed.
+    """
+    views = [_verdict_for(model, seed=seed) for seed in range(10)]
+    view = min(views, key=lambda v: v.growth)
+    assert view.growth < 0.6, [round(v.growth, 3) for v in views]
     assert view.status == "stable"
-    assert 0.3 < view.growth < 0.6
     assert f"This network: rms(z) ×{view.growth:.3g}" in view.verdict
-    # at x1.1 this network grows less than x5 while the theory says x10: exploding
-    up = _verdict_for(model, multiplier=1.1)
-    assert up.growth < 5 < 1.1**24.5 and up.status == "exploding"
+    # the same network at x1.1 grows less than the theory's x10.3, and is exploding
+    up = _verdict_for(model, seed=view.state.seed, multiplier=1.1)
+    assert up.growth < 0.6 * 1.1**24.5 < 1.1**24.5 and up.status == "exploding"
     assert "theory predicts rms(z) ×10.3 over 50 layers" in up.verdict
 
 

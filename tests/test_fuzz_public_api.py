@@ -371,6 +371,7 @@ SPECS = [
         {"name": "leaky_relu"},
         {"name": BAD_NAME, "slope": [*BAD_NONNEGATIVE, 1.5]},
     ),
+    Spec("NetworkStreams", kl.NetworkStreams, {"seed": 0}, {"seed": BAD_SEED}),
     Spec(
         "draw_weights",
         kl.draw_weights,

@@ -9,11 +9,12 @@ variance is a *multiplier* of Kaiming's ``2 / fan_in``::
 
 Why a slider move is cheap
 --------------------------
-* The standard normal matrices ``G^(0..99)`` behind the weights are drawn in
-  the order :func:`~kaiming_lab.propagation.simulate_forward` draws them, so the
-  explorer's network *is* ``simulate_forward(depth=100, ..., init="kaiming",
-  seed=seed)`` (``W^(h) = sqrt(2 m / width) G^(h)``); a smaller depth is the
-  first ``depth`` layers of that network.
+* The standard normal matrices ``G^(h)`` behind the weights come from the
+  per-layer streams :func:`~kaiming_lab.propagation.simulate_forward` uses
+  (:class:`~kaiming_lab.streams.NetworkStreams`), so the explorer's network
+  *is* ``simulate_forward(depth, ..., init="kaiming", seed=seed)``
+  (``W^(h) = sqrt(2 m / width) G^(h)``), and only the layers shown are drawn:
+  a deeper view draws the extra layers, a new seed or width the shown ones.
 * For a positively homogeneous activation (ReLU, leaky ReLU, linear) and no
   bias, scaling every weight by ``sqrt(m)`` scales ``z^(h)`` by ``m^((h+1)/2)``;
   going backwards, ``dL/dx^(h)`` of a ``depth``-layer net scales by
@@ -23,7 +24,7 @@ Why a slider move is cheap
 
 Memory is budgeted in bytes (:attr:`ExplorerModel.cache_bytes`): the weights
 ``G^(h)`` are kept only while they fit in that budget; otherwise each is drawn
-again from the generator state saved before it (exactly the same numbers).
+again from its stream (exactly the same numbers).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ import numpy as np
 
 from .._blas import one_blas_thread
 from ..propagation import PropagationResult, simulate_forward, weight_variance_scale
+from ..streams import NetworkStreams
 from ..theory import predicted_gradient_variances, predicted_variances
 from .state import BACKWARD_SAMPLES, MAX_DEPTH, ExplorerState, check_int
 from .verdict import Verdict, assess
@@ -78,7 +80,8 @@ def simulate_state(
     """A fresh :func:`~kaiming_lab.propagation.simulate_forward` run with ``state``'s settings.
 
     ``depth`` defaults to ``state.depth``; the explorer's view of ``state`` is
-    the first ``state.depth`` layers of ``simulate_state(state, depth=100)``.
+    this network, which (depths nest) is also the first ``state.depth`` layers
+    of ``simulate_state(state, depth=100)``.
     """
     if not isinstance(state, ExplorerState):
         raise TypeError(f"state must be an ExplorerState, got {type(state).__name__}")
@@ -147,54 +150,44 @@ def histogram_layers(depth: int) -> tuple[int, int, int]:
 
 
 class _Network:
-    """The standard normal draws of one ``(seed, width, batch)``, in ``simulate_forward``'s order.
+    """The standard normal draws of one ``(seed, width, batch)``, as in ``simulate_forward``.
 
-    The generator's state before each weight matrix is saved (a few hundred
-    bytes), so any ``G^(h)`` can be drawn again on its own when it is not kept.
+    Each ``G^(h)`` comes from its own stream
+    (:meth:`~kaiming_lab.streams.NetworkStreams.weights`), so it is drawn
+    only when a view first needs layer ``h``, and drawn again, identically,
+    when it was not kept. The first ``keep`` matrices are kept once drawn.
     """
 
-    def __init__(self, seed: int, width: int, batch: int, keep: int, depth: int) -> None:
-        gen = np.random.default_rng(seed)
+    def __init__(self, seed: int, width: int, batch: int, keep: int) -> None:
+        self.streams = NetworkStreams(seed)
         self.width, self.batch = width, batch
-        self._states: list[dict] = []
-        # G^(0 ..): the first layers, the ones every depth uses; at most `keep` of them,
-        # and at first only as many as the depth shown (the list grows with the depth)
         self.keep = keep
         self._kept: list[np.ndarray] = []
-        for h in range(MAX_DEPTH):
-            self._states.append(gen.bit_generator.state)
-            g = gen.standard_normal((width, width))
-            if h < min(keep, depth):
-                self._kept.append(g)
-        self._after_weights = gen.bit_generator.state
-        self.x = gen.standard_normal((batch, width))
-        self._bias_draws: tuple[list[np.ndarray], np.ndarray] | None = None
+        self.x = self.streams.inputs().standard_normal((batch, width))
+        self._biases: list[np.ndarray] | None = None
 
     @property
     def nbytes(self) -> int:
         kept = sum(g.nbytes for g in self._kept)
-        extra = 0 if self._bias_draws is None else self.x.nbytes + MAX_DEPTH * self.width * 8
+        extra = 0 if self._biases is None else MAX_DEPTH * self.width * 8
         return kept + self.x.nbytes + extra
 
     def gaussian(self, h: int) -> np.ndarray:
-        """``G^(h)``: kept, or drawn again from the saved generator state."""
+        """``G^(h)``: kept, or drawn from its stream (and kept when it is the next to keep)."""
         if h < len(self._kept):
             return self._kept[h]
-        gen = np.random.default_rng()
-        gen.bit_generator.state = self._states[h]
-        g = gen.standard_normal((self.width, self.width))
+        g = self.streams.weights(h).standard_normal((self.width, self.width))
         if h == len(self._kept) < self.keep:
             self._kept.append(g)
         return g
 
-    def bias_draws(self) -> tuple[list[np.ndarray], np.ndarray]:
-        """Standard normal biases and the inputs drawn after them (the order with a bias)."""
-        if self._bias_draws is None:
-            gen = np.random.default_rng()
-            gen.bit_generator.state = self._after_weights
-            biases = [gen.standard_normal(self.width) for _ in range(MAX_DEPTH)]
-            self._bias_draws = biases, gen.standard_normal((self.batch, self.width))
-        return self._bias_draws
+    def bias_draws(self) -> list[np.ndarray]:
+        """Standard normal biases ``b^(h) / sqrt(bias_variance)``, ``h = 0 .. MAX_DEPTH - 1``."""
+        if self._biases is None:
+            self._biases = [
+                self.streams.biases(h).standard_normal(self.width) for h in range(MAX_DEPTH)
+            ]
+        return self._biases
 
 
 class _Run:
@@ -210,11 +203,10 @@ class _Run:
     def __init__(self, net: _Network, act, sigma_w2: float, bias_variance: float) -> None:
         self.net, self.act = net, act
         self.std_w = math.sqrt(sigma_w2 / net.width)
+        self.biases = None
         if bias_variance > 0.0:
-            draws, x = net.bias_draws()
-            self.biases = [math.sqrt(bias_variance) * b for b in draws]
-        else:
-            self.biases, x = None, net.x
+            self.biases = [math.sqrt(bias_variance) * b for b in net.bias_draws()]
+        x = net.x
         self.input_second_moment = float(np.mean(x * x))
         self.x = x
         self.done = 0
@@ -356,7 +348,7 @@ class ExplorerModel:
     always kept. Of a network's 100 weight matrices the first ones are kept:
     as many as the deepest view so far needed, and at most 7/8 of the budget
     (all 100 up to width 256 with the default :data:`CACHE_BYTES`, the first
-    28 at width 512). The others are drawn again from saved generator states
+    28 at width 512). The others are drawn again from their streams
     when needed, which gives the same numbers.
 
     Models made without ``cache_bytes`` share one cache per process (the app
@@ -420,7 +412,7 @@ class ExplorerModel:
             # make room first, so old and new never sit in memory together
             room = min(keep, state.depth) * layer + 8 * state.batch * state.width
             self._trim(net_key, room=room)
-            net = self._networks[net_key] = _Network(*net_key, keep=keep, depth=state.depth)
+            net = self._networks[net_key] = _Network(*net_key, keep=keep)
         self._networks.move_to_end(net_key)
         sigma_w2 = 2.0 if self.rescalable(state) else state.sigma_w2
         key = (*net_key, act.name, act.slope, sigma_w2, state.bias_variance)
@@ -447,11 +439,11 @@ class ExplorerModel:
             run = self._run(state)
         std = math.sqrt(state.sigma_w2 / state.width)
         weights = [std * run.net.gaussian(h) for h in range(state.depth)]
+        biases = None
         if state.bias_variance > 0.0:
-            draws, x = run.net.bias_draws()
-            biases = [math.sqrt(state.bias_variance) * b for b in draws[: state.depth]]
-            return x, weights, biases
-        return run.net.x, weights, None
+            std_b = math.sqrt(state.bias_variance)
+            biases = [std_b * b for b in run.net.bias_draws()[: state.depth]]
+        return run.net.x, weights, biases
 
     def compute(self, state: ExplorerState) -> ExplorerView:
         """Statistics, theory, histograms and verdict for ``state``."""
