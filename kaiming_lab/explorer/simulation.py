@@ -21,6 +21,10 @@ Why a slider move is cheap
   ``m^((depth-h)/2)``. The explorer simulates once at ``m = 1`` and rescales:
   exact up to rounding, no re-simulation.
 * Everything else (tanh, or a bias) is simulated at the requested settings.
+* Weight matrices that are not kept are drawn a few layers ahead in two
+  worker threads (:data:`DRAW_AHEAD`, :data:`DRAW_THREADS`) while the main
+  thread multiplies, and the products scale ``x @ G.T`` by the weights' std
+  instead of scaling ``G`` (no weight-sized temporary per layer).
 
 Memory is budgeted in bytes (:attr:`ExplorerModel.cache_bytes`): the weights
 ``G^(h)`` are kept only while they fit in that budget; otherwise each is drawn
@@ -31,6 +35,9 @@ from __future__ import annotations
 
 import math
 from collections import OrderedDict
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import closing
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -62,6 +69,18 @@ HIST_LIMIT = 4.0
 CACHE_BYTES = 64 * 2**20
 
 _FLOAT_MAX = float(np.finfo(float).max)
+#: Weight matrices drawn ahead of the layer being computed, and the threads drawing them.
+DRAW_AHEAD = 3
+DRAW_THREADS = 2
+_POOL: ThreadPoolExecutor | None = None
+
+
+def _draw_pool() -> ThreadPoolExecutor:
+    """The worker threads that draw weight matrices ahead (made on first use, not at import)."""
+    global _POOL
+    if _POOL is None:
+        _POOL = ThreadPoolExecutor(DRAW_THREADS, thread_name_prefix="kaiming-draw")
+    return _POOL
 
 
 def simulate_multiplier(state: ExplorerState) -> float:
@@ -172,14 +191,40 @@ class _Network:
         extra = 0 if self._biases is None else MAX_DEPTH * self.width * 8
         return kept + self.x.nbytes + extra
 
+    def _draw(self, h: int) -> np.ndarray:
+        return self.streams.weights(h).standard_normal((self.width, self.width))
+
     def gaussian(self, h: int) -> np.ndarray:
         """``G^(h)``: kept, or drawn from its stream (and kept when it is the next to keep)."""
-        if h < len(self._kept):
-            return self._kept[h]
-        g = self.streams.weights(h).standard_normal((self.width, self.width))
-        if h == len(self._kept) < self.keep:
-            self._kept.append(g)
-        return g
+        return next(self.gaussians([h]))
+
+    def gaussians(self, layers: Sequence[int]) -> Iterator[np.ndarray]:
+        """``G^(h)`` for ``h`` in ``layers``, in that order.
+
+        Matrices not kept are drawn up to :data:`DRAW_AHEAD` layers ahead in
+        worker threads (numpy releases the GIL while it draws), so drawing
+        the next layers overlaps the caller's matrix products. Each layer has
+        its own stream, so the numbers do not depend on who draws them or when.
+        """
+        layers = list(layers)
+        pending: dict[int, Future] = {}
+
+        def schedule(i: int) -> None:
+            if i < len(layers) and layers[i] >= len(self._kept):
+                pending[i] = _draw_pool().submit(self._draw, layers[i])
+
+        for i in range(DRAW_AHEAD):
+            schedule(i)
+        try:
+            for i, h in enumerate(layers):
+                schedule(i + DRAW_AHEAD)
+                g = pending.pop(i).result() if i in pending else self._kept[h]
+                if h == len(self._kept) < self.keep:
+                    self._kept.append(g)
+                yield g
+        finally:
+            for future in pending.values():
+                future.cancel()
 
     def bias_draws(self) -> list[np.ndarray]:
         """Standard normal biases ``b^(h) / sqrt(bias_variance)``, ``h = 0 .. MAX_DEPTH - 1``."""
@@ -223,10 +268,6 @@ class _Run:
     def nbytes(self) -> int:
         return sum(z.nbytes for z in self.z_rows) + self.x.nbytes + self.hist.nbytes
 
-    def weight(self, h: int) -> np.ndarray:
-        """``W^(h)`` of this run."""
-        return self.std_w * self.net.gaussian(h)
-
     @property
     def finished(self) -> bool:
         return self.overflow_layer is not None or (
@@ -236,10 +277,13 @@ class _Run:
     def extend(self, depth: int) -> None:
         """Simulate layers ``done .. depth - 1`` (same arithmetic as ``propagate``)."""
         nb = BACKWARD_SAMPLES
-        with np.errstate(all="ignore"):
-            while self.done < depth and not self.finished:
-                h = self.done
-                z = self.x @ self.weight(h).T
+        if self.finished or self.done >= depth:
+            return
+        layers = range(self.done, depth)
+        with np.errstate(all="ignore"), closing(self.net.gaussians(layers)) as gaussians:
+            for h, g in zip(layers, gaussians, strict=True):
+                z = self.x @ g.T
+                z *= self.std_w  # cheaper than scaling the weights; equal up to rounding
                 if self.biases is not None:
                     z = z + self.biases[h]
                 if not np.all(np.isfinite(z)):
@@ -258,6 +302,7 @@ class _Run:
                     if self.biases is None:  # every later z is exactly 0
                         self.mean_sq_z[h + 1 :] = 0.0
                         self.done = MAX_DEPTH
+                        break
 
     def derivative(self, h: int) -> np.ndarray:
         """``phi'(z^(h))`` of the first :data:`BACKWARD_SAMPLES` inputs (``phi'(0)`` once dead)."""
@@ -276,10 +321,12 @@ class _Run:
         out = np.full(depth + 1, np.nan)
         if self.overflow_layer is None or self.overflow_layer >= depth:
             dx = gradient_rng(seed, depth).standard_normal((BACKWARD_SAMPLES, self.net.width))
-            with np.errstate(all="ignore"):
+            layers = range(depth - 1, -1, -1)
+            with np.errstate(all="ignore"), closing(self.net.gaussians(layers)) as gaussians:
                 out[depth] = np.mean(dx * dx)
-                for h in range(depth - 1, -1, -1):
-                    dx = (dx * self.derivative(h)) @ self.weight(h)
+                for h, g in zip(layers, gaussians, strict=True):
+                    dx = (dx * self.derivative(h)) @ g
+                    dx *= self.std_w
                     if not np.all(np.isfinite(dx)):
                         break
                     out[h] = np.mean(dx * dx)
@@ -438,7 +485,7 @@ class ExplorerModel:
         with one_blas_thread():
             run = self._run(state)
         std = math.sqrt(state.sigma_w2 / state.width)
-        weights = [std * run.net.gaussian(h) for h in range(state.depth)]
+        weights = [std * g for g in run.net.gaussians(range(state.depth))]
         biases = None
         if state.bias_variance > 0.0:
             std_b = math.sqrt(state.bias_variance)
