@@ -191,8 +191,10 @@ class _Network:
         extra = 0 if self._biases is None else MAX_DEPTH * self.width * 8
         return kept + self.x.nbytes + extra
 
-    def _draw(self, h: int) -> np.ndarray:
-        return self.streams.weights(h).standard_normal((self.width, self.width))
+    def _draw(self, h: int, out: np.ndarray | None = None) -> np.ndarray:
+        if out is None:
+            out = np.empty((self.width, self.width))
+        return self.streams.weights(h).standard_normal(out=out)
 
     def gaussian(self, h: int) -> np.ndarray:
         """``G^(h)``: kept, or drawn from its stream (and kept when it is the next to keep)."""
@@ -211,7 +213,9 @@ class _Network:
 
         def schedule(i: int) -> None:
             if i < len(layers) and layers[i] >= len(self._kept):
-                pending[i] = _draw_pool().submit(self._draw, layers[i])
+                # allocated here, filled by a worker: the memory stays in the main thread's heap
+                out = np.empty((self.width, self.width))
+                pending[i] = _draw_pool().submit(self._draw, layers[i], out)
 
         for i in range(DRAW_AHEAD):
             schedule(i)
