@@ -42,7 +42,7 @@ from kaiming_lab.explorer.model import (
     simulate_state,
     verdict,
 )
-from kaiming_lab.explorer.state import default_batch, fraction_label
+from kaiming_lab.explorer.state import WIDTH_CHOICES, default_batch, fraction_label
 from kaiming_lab.explorer.verdict import THRESHOLD, network_range
 from kaiming_lab.montecarlo import DEFAULT_K_SE
 
@@ -309,8 +309,10 @@ def test_compute_refuses_what_is_not_a_state():
 
 
 def test_default_batch_keeps_the_work_per_layer_flat():
-    assert default_batch(2) == 512 and default_batch(256) == 512 and default_batch(512) == 256
-    assert ExplorerState(width=512).batch == 256
+    assert default_batch(2) == 512 and default_batch(256) == 512 and default_batch(512) == 128
+    widest = [w for w in WIDTH_CHOICES if w >= 256]
+    assert all(default_batch(w) * w**2 <= 2**25 for w in widest)
+    assert ExplorerState(width=512).batch == 128
     assert ExplorerState(width=512, batch=512).batch == 512
 
 

@@ -78,12 +78,13 @@ def check_choice(name: str, value: object, choices: tuple[str, ...]) -> str:
 
 
 def default_batch(width: int) -> int:
-    """Inputs per run: ``2**17 / width`` between 128 and 512 (512 up to width 256, 256 at 512).
+    """Inputs per run: ``2**25 / width**2`` between 128 and 512 (512 up to width 256, 128 at 512).
 
-    About 131,000 activations per layer at any width: plenty for a mean
-    square, and a width-512 layer costs no more than a width-256 one.
+    A layer's product ``x @ W.T`` costs ``batch * width**2`` multiply-adds; this
+    keeps it at most ``2**25``, so a width-512 layer costs no more than a
+    width-256 one, and still pools 65,536 activations per layer at width 512.
     """
-    return min(512, max(BACKWARD_SAMPLES, 2**17 // width))
+    return min(512, max(BACKWARD_SAMPLES, 2**25 // width**2))
 
 
 @dataclass(frozen=True)
