@@ -3,12 +3,17 @@
 The browser test does what a lecturer does after ``make slides``: open the
 deck's URL (presentation mode starts from the settings in
 ``slides/user-settings``), click the slide, step through every slide with the
-arrow keys and run each code cell with Ctrl+Enter on the way. On every step it
-checks that the math is typeset, that no cell shows an error, and that
-everything on screen fits a 1024x768 projector; on the explorer's slide it
-presses an arrow key on the variance slider and waits for the figure and the
-verdict to change. On failure a screenshot is saved under pytest's tmp dir and
-its path is in the message.
+arrow keys and run each code cell with Ctrl+Enter on the way. It does so twice:
+on a 1024x768 projector, and on the same projector at 150 % browser zoom (a
+683x512 viewport of CSS pixels, 1.5 device pixels each). On every step it
+checks that the math is typeset, that no cell shows an error, that everything
+on screen fits the viewport, and that no text outside the math is smaller than
+12 CSS pixels once CSS zoom is applied. On the explorer's slide it presses an
+arrow key on the variance slider, waits for the figure and the verdict to
+change, and checks that the slider, the verdict and the panel are all inside
+the viewport at once and clear of the slideshow's navigation buttons (bottom
+right), with the panel swapped to the backward pass too. On failure a
+screenshot is saved under pytest's tmp dir and its path is in the message.
 
 Needs Debian's Chromium at /usr/bin/chromium and the ``playwright`` Python
 package (no ``playwright install``); without them the browser test skips and
@@ -30,6 +35,10 @@ ROOT = Path(__file__).resolve().parent.parent
 DECK = ROOT / "notebooks" / "lecture_50_minutes.ipynb"
 SETTINGS = ROOT / "slides" / "user-settings"
 VIEWPORT = {"width": 1024, "height": 768}
+#: The same projector at 150 % browser zoom: 683x512 CSS pixels of 1.5 device pixels each.
+ZOOMED_VIEWPORT = {"width": 683, "height": 512, "scale": 1.5}
+#: Smallest text on a slide, in CSS pixels (math sub- and superscripts aside).
+MIN_FONT_PX = 12
 MAX_SLIDES = 25
 MAX_CODE_LINES = 6
 SLIDE_TYPES = {"slide", "subslide", "fragment", "skip", "notes"}
@@ -64,9 +73,13 @@ def test_deck_has_at_most_25_slides_each_with_speaker_notes():
 
 
 def test_deck_code_cells_are_short():
+    """At most MAX_CODE_LINES lines of code; the blank lines ruff puts after imports do not count.
+
+    Whether a slide fits the screen is measured by the browser tests below.
+    """
     for cell in _deck()["cells"]:
         if cell["cell_type"] == "code" and _slide_type(cell) != "skip":
-            lines = "".join(cell["source"]).splitlines()
+            lines = [line for line in "".join(cell["source"]).splitlines() if line.strip()]
             assert len(lines) <= MAX_CODE_LINES, "".join(cell["source"])
 
 
@@ -138,6 +151,57 @@ _SCREEN_PROBLEMS = """() => {
   return problems;
 }"""
 
+# Text smaller than MIN_FONT_PX on screen: font size times CSS zoom (a zoomed cell
+# shrinks its text without changing its font-size); MathJax's scripts are left out.
+_SMALL_TEXT = """(minimum) => {
+  const small = [];
+  const cells = document.querySelectorAll('.jp-Deck .jp-Notebook .jp-Cell.jp-deck-mod-onscreen');
+  for (const cell of cells) {
+    const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      const e = node.parentElement;
+      if (!node.textContent.trim() || !e || e.closest('mjx-container')) continue;
+      if (e.getClientRects().length === 0) continue;
+      const style = getComputedStyle(e);
+      if (style.visibility === 'hidden') continue;
+      const size = parseFloat(style.fontSize) * (e.currentCSSZoom ?? 1);
+      if (size < minimum - 0.01)
+        small.push(`${size.toFixed(1)} px: ${node.textContent.trim().slice(0, 40)}`);
+    }
+  }
+  return small;
+}"""
+
+# The explorer's slider, verdict and panel: shown, inside the viewport and not under
+# the slideshow's navigation buttons.
+_EXPLORER_PROBLEMS = """() => {
+  const problems = [];
+  const w = window.innerWidth, h = window.innerHeight;
+  const buttons = [...document.querySelectorAll('.jp-Deck-Remote button')]
+    .map((b) => b.getBoundingClientRect()).filter((r) => r.width > 0 && r.height > 0);
+  for (const selector of ['.kaiming-multiplier', '.kaiming-verdict', '.kaiming-figure']) {
+    const e = document.querySelector(selector);
+    const r = e ? e.getBoundingClientRect() : null;
+    if (!r || r.width === 0 || r.height === 0) {
+      problems.push(`${selector} is not shown`);
+      continue;
+    }
+    const box = [r.left, r.top, r.right, r.bottom].map(Math.round).join(', ');
+    if (r.top < -1 || r.left < -1 || r.bottom > h + 1 || r.right > w + 1)
+      problems.push(`${selector} leaves the ${w}x${h} viewport: ${box}`);
+    const covers = (b) =>
+      r.left < b.right && b.left < r.right && r.top < b.bottom && b.top < r.bottom;
+    if (buttons.some(covers))
+      problems.push(`the slideshow's buttons cover part of ${selector}: ${box}`);
+  }
+  return problems;
+}"""
+
+_PANEL_SHOWN = """(title) => {
+  const f = document.querySelector('.kaiming-figure');
+  return !!f && f.textContent.includes(title) && f.querySelectorAll('.dot').length > 0;
+}"""
+
 _MATH_TYPESET = """(i) => {
   const cell = document.querySelectorAll('.jp-Deck .jp-Notebook .jp-Cell')[i];
   return !!cell && cell.querySelector('mjx-container') !== null;
@@ -202,6 +266,22 @@ def _move_explorer_slider(page, cell_index: int) -> None:
     verdict.click()
 
 
+def _check_explorer_on_screen(page) -> None:
+    """Slider, verdict and panel in view together; in the compact layout, the backward panel too."""
+    problems = page.evaluate(_EXPLORER_PROBLEMS)
+    assert not problems, problems
+    switch = page.locator(".kaiming-show-backward button, button.kaiming-show-backward")
+    if switch.count():
+        switch.first.click()
+        page.wait_for_function(_PANEL_SHOWN, arg="backward:", timeout=30_000)
+        time.sleep(0.3)
+        problems = page.evaluate(_EXPLORER_PROBLEMS)
+        assert not problems, ["with the backward panel", *problems]
+        switch.first.click()
+        page.wait_for_function(_PANEL_SHOWN, arg="forward:", timeout=30_000)
+        page.locator(".kaiming-verdict").first.click()  # the keyboard back to the deck
+
+
 def present(page, url: str, shots: Path, on_step=None) -> int:
     """Open the deck, step through it with the keyboard, check every step; returns slides seen.
 
@@ -234,6 +314,10 @@ def present(page, url: str, shots: Path, on_step=None) -> int:
                 on_step(step, index)
             problems = page.evaluate(_SCREEN_PROBLEMS)
             assert not problems, problems
+            small = page.evaluate(_SMALL_TEXT, MIN_FONT_PX)
+            assert not small, f"text below {MIN_FONT_PX} px: {small[:5]}"
+            if cell["cell_type"] == "code" and "explorer(" in source:
+                _check_explorer_on_screen(page)
         except Exception as error:
             path = _shoot(page, shots, f"step-{step:02d}-cell-{index:02d}")
             message = f"step {step} (cell {index}): {error}\nscreenshot: {path}"
@@ -241,25 +325,26 @@ def present(page, url: str, shots: Path, on_step=None) -> int:
     return slides
 
 
-@pytest.fixture
-def browser_page(tmp_path) -> Iterator:
-    sync_playwright = S.require_browser()
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(S.CHROMIUM), args=S.CHROMIUM_ARGS)
-        page = S.new_page(browser, width=VIEWPORT["width"], height=VIEWPORT["height"])
-        try:
-            yield page
-        finally:
-            page.context.close()
-            browser.close()
+def _present_at(browser, tmp_path: Path, *, width: int, height: int, scale: float = 1.0) -> None:
+    page = S.new_page(browser, width=width, height=height, scale=scale)
+    shots = tmp_path / "screenshots"
+    shots.mkdir()
+    try:
+        with serve_deck(tmp_path / "server") as url:
+            slides = present(page, url, shots)
+    finally:
+        page.context.close()
+    expected = sum(_slide_type(c) == "slide" for c in _deck()["cells"])
+    assert slides == expected
 
 
 @pytest.mark.browser
 @pytest.mark.slow
-def test_deck_presents_every_slide_within_1024x768(browser_page, tmp_path):
-    shots = tmp_path / "screenshots"
-    shots.mkdir()
-    with serve_deck(tmp_path / "server") as url:
-        slides = present(browser_page, url, shots)
-    expected = sum(_slide_type(c) == "slide" for c in _deck()["cells"])
-    assert slides == expected
+def test_deck_presents_every_slide_within_1024x768(browser, tmp_path):
+    _present_at(browser, tmp_path, **VIEWPORT)
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_deck_presents_every_slide_within_1024x768_at_150_percent_zoom(browser, tmp_path):
+    _present_at(browser, tmp_path, **ZOOMED_VIEWPORT)

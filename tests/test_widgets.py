@@ -13,6 +13,11 @@ import numpy as np
 import pytest
 
 from kaiming_lab.explorer import ExplorerModel
+from kaiming_lab.explorer.figure import (
+    COMPACT_FIGURE_HEIGHT,
+    COMPACT_RIGHT_MARGIN,
+    FIGURE_HEIGHT,
+)
 from kaiming_lab.explorer.model import BACKWARD_SAMPLES, MAX_DEPTH, ExplorerState, simulate_state
 from kaiming_lab.explorer.widgets import MULTIPLIER_STEP, ExplorerApp, explorer
 
@@ -208,3 +213,71 @@ def test_explorer_keeps_the_css_hooks(app):
     assert "kaiming-verdict" in app.verdict._dom_classes
     assert "kaiming-figure" in app.figure.main._dom_classes
     assert "kaiming-explorer" in app._dom_classes
+
+
+# --------------------------------------------------------------- the compact layout (slides)
+
+
+def _shown(box) -> list:
+    """Every widget in ``box``'s tree of children (what the browser can show)."""
+    found = []
+    for child in box.children:
+        found.append(child)
+        if hasattr(child, "children"):
+            found.extend(_shown(child))
+    return found
+
+
+def test_the_full_layout_shows_every_control_both_panels_and_the_histogram_switch(app):
+    shown = _shown(app)
+    assert not app.compact and app.show_backward is None
+    for control in app.controls.values():
+        assert control in shown
+    assert app.show_histograms in shown and app.figure.hists in shown
+    assert app.figure.main.children == (app.figure.forward.figure, app.figure.backward.figure)
+    for panel in (app.figure.forward, app.figure.backward):
+        assert panel.figure.layout.height == f"{FIGURE_HEIGHT}px"
+    assert "font-size:16px" in app.verdict.value
+
+
+def test_the_compact_layout_shows_the_lecture_controls_verdict_and_forward_panel():
+    app = explorer(width=32, batch=BACKWARD_SAMPLES, depth=40, compact=True)
+    shown = _shown(app)
+    assert app.compact
+    for name in ("multiplier", "preset", "activation", "depth", "width"):
+        assert app.controls[name] in shown, name
+    for name in ("seed", "slope", "bias_variance"):
+        assert app.controls[name] not in shown, name
+    for widget in (app.show_histograms, app.marks, app.figure.hists):
+        assert widget not in shown
+    assert app.verdict in shown and app.show_backward in shown
+    assert "kaiming-show-backward" in app.show_backward._dom_classes
+    assert app.figure.main.children == (app.figure.forward.figure,)
+    assert app.figure.main.layout.margin == f"0 {COMPACT_RIGHT_MARGIN}px 0 0"
+    for panel in (app.figure.forward, app.figure.backward):
+        assert panel.figure.layout.height == f"{COMPACT_FIGURE_HEIGHT}px"
+    assert COMPACT_FIGURE_HEIGHT < FIGURE_HEIGHT
+    assert "font-size:14px" in app.verdict.value  # smaller, not below 12 px
+    _check_against_simulator(app)
+
+
+def test_the_compact_layout_keeps_every_control_working_and_swaps_the_panels():
+    app = explorer(width=32, batch=BACKWARD_SAMPLES, depth=40, compact=True, seed=4)
+    assert app.state().seed == 4  # a control off screen still holds its value
+    backward_before = list(app.figure.backward.network.y)
+    app.controls["multiplier"].value = 2.0
+    assert app.view.status == "exploding"
+    assert list(app.figure.backward.network.y) != backward_before  # updated while not shown
+    _check_against_simulator(app)
+    app.show_backward.value = True
+    assert app.figure.main.children == (app.figure.backward.figure,)
+    redraws = app.redraws
+    app.show_backward.value = False  # swapping panels recomputes nothing
+    assert app.figure.main.children == (app.figure.forward.figure,)
+    assert app.redraws == redraws
+
+
+@pytest.mark.parametrize("compact", [1, "yes", None, np.bool_(True)])
+def test_compact_must_be_a_bool(compact):
+    with pytest.raises(TypeError, match="compact must be True or False"):
+        explorer(compact=compact)

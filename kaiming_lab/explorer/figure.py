@@ -33,6 +33,8 @@ from .state import MAX_DEPTH
 from .verdict import network_range
 
 __all__ = [
+    "COMPACT_FIGURE_HEIGHT",
+    "COMPACT_RIGHT_MARGIN",
     "FIGURE_HEIGHT",
     "ExplorerFigure",
     "decade_ticks",
@@ -44,6 +46,11 @@ __all__ = [
 
 #: Height of the two main panels in CSS pixels.
 FIGURE_HEIGHT = 290
+#: Height of the one panel the compact layout shows (a slide at 150 % zoom), in CSS pixels.
+COMPACT_FIGURE_HEIGHT = 200
+#: Space the compact layout leaves right of its panel, in CSS pixels: the
+#: slideshow's navigation buttons sit there, in the bottom-right corner of the screen.
+COMPACT_RIGHT_MARGIN = 64
 #: Height of the histogram row in CSS pixels.
 HIST_HEIGHT = 170
 #: Depth axis lengths the x axis snaps to.
@@ -132,7 +139,7 @@ TICK_LABELS = {js_number(k): power_label(k) for k in range(-300, 301)}
 class _LogPanel:
     """One log-scale panel: dots (this network), dashed line (theory), band (networks like it)."""
 
-    def __init__(self, title: str, x_label: str, y_label: str) -> None:
+    def __init__(self, title: str, x_label: str, y_label: str, height: int = FIGURE_HEIGHT) -> None:
         self.x_scale = bq.LinearScale(min=0.0, max=50.0)
         self.y_scale = bq.LogScale(min=0.1, max=10.0)
         scales = {"x": self.x_scale, "y": self.y_scale}
@@ -190,7 +197,7 @@ class _LogPanel:
             fig_margin={"top": 34, "bottom": 46, "left": 70, "right": 14},
             animation_duration=0,
             layout=widgets.Layout(
-                flex="1 1 360px", width="auto", min_width="280px", height=f"{FIGURE_HEIGHT}px"
+                flex="1 1 360px", width="auto", min_width="280px", height=f"{height}px"
             ),
         )
 
@@ -248,18 +255,25 @@ class ExplorerFigure:
 
     ``main`` (an ``HBox`` with the CSS class ``kaiming-figure``) holds the
     forward and backward panels; ``hists`` the three histograms. Both wrap
-    onto more rows on a narrow screen.
+    onto more rows on a narrow screen. ``compact=True`` (a slide) puts one
+    panel at a time in ``main``, the forward one first (the app swaps them),
+    :data:`COMPACT_FIGURE_HEIGHT` high and :data:`COMPACT_RIGHT_MARGIN` short
+    of the right edge; both panels get every update.
     """
 
-    def __init__(self) -> None:
-        self.forward = _LogPanel("forward: rms(z) per layer", "layer h", "rms(z)")
+    def __init__(self, *, compact: bool = False) -> None:
+        height = COMPACT_FIGURE_HEIGHT if compact else FIGURE_HEIGHT
+        self.forward = _LogPanel("forward: rms(z) per layer", "layer h", "rms(z)", height)
         self.backward = _LogPanel(
-            "backward: mean square of dL/dx per layer", "layer h", "mean (dL/dx)²"
+            "backward: mean square of dL/dx per layer", "layer h", "mean (dL/dx)²", height
         )
         self.main = widgets.HBox(
-            [self.forward.figure, self.backward.figure],
+            [self.forward.figure] if compact else [self.forward.figure, self.backward.figure],
             layout=widgets.Layout(flex_flow="row wrap", width="100%"),
         )
+        if compact:
+            self.main.layout.width = "auto"
+            self.main.layout.margin = f"0 {COMPACT_RIGHT_MARGIN}px 0 0"
         self.main.add_class("kaiming-figure")
         centres = np.linspace(-HIST_LIMIT, HIST_LIMIT, 41)
         centres = 0.5 * (centres[1:] + centres[:-1])

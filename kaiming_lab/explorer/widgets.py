@@ -13,7 +13,14 @@ verdict), ``kaiming-figure`` (the two main panels; their SVG changes on every
 move), ``kaiming-explorer`` (the whole app), and ``kaiming-<control>`` on
 every other control (``kaiming-depth``, ``kaiming-width``, ``kaiming-seed``,
 ``kaiming-activation``, ``kaiming-preset``, ``kaiming-slope``,
-``kaiming-bias-variance``).
+``kaiming-bias-variance``); ``kaiming-show-backward`` on the compact layout's
+panel switch.
+
+``explorer(compact=True)`` is the layout for a slide (the lecture deck, a
+1024x768 projector at 150 % zoom): the variance slider, preset, activation,
+depth and width in three rows, the verdict, and one panel at a time (forward
+first; a "backward" button swaps them). Seed, slope and bias keep their
+values without a control on screen; the histograms and preset marks are left out.
 """
 
 from __future__ import annotations
@@ -65,10 +72,17 @@ class ExplorerApp(widgets.VBox):
     ``controls`` maps names (``depth``, ``multiplier``, ``preset``, ``width``,
     ``activation``, ``slope``, ``bias_variance``, ``seed``) to widgets;
     ``model``, ``figure`` and the latest ``view`` are kept for inspection;
-    ``redraws`` counts the views sent to the browser.
+    ``redraws`` counts the views sent to the browser. ``compact=True`` lays it
+    out for a slide (see the module's docstring); every control still exists.
     """
 
-    def __init__(self, state: ExplorerState | None = None, *, model: ExplorerModel | None = None):
+    def __init__(
+        self,
+        state: ExplorerState | None = None,
+        *,
+        model: ExplorerModel | None = None,
+        compact: bool = False,
+    ):
         state = ExplorerState() if state is None else state
         if not isinstance(state, ExplorerState):
             raise TypeError(f"state must be an ExplorerState, got {type(state).__name__}")
@@ -79,8 +93,11 @@ class ExplorerApp(widgets.VBox):
             )
         if model is not None and not isinstance(model, ExplorerModel):
             raise TypeError(f"model must be an ExplorerModel, got {type(model).__name__}")
+        if not isinstance(compact, bool):
+            raise TypeError(f"compact must be True or False, got {compact!r}")
         self.model = ExplorerModel() if model is None else model
-        self.figure = ExplorerFigure()
+        self.compact = compact
+        self.figure = ExplorerFigure(compact=compact)
         self.view: ExplorerView | None = None
         self.redraws = 0
         self._quiet = False
@@ -178,18 +195,41 @@ class ExplorerApp(widgets.VBox):
             layout=widgets.Layout(width="130px"),
         )
         self.figure.hists.layout.display = "none"
+        #: compact layout only: shows the backward panel in place of the forward one
+        self.show_backward: widgets.ToggleButton | None = None
         row = widgets.Layout(flex_flow="row wrap", align_items="center", width="100%")
+        key: widgets.Widget = self.key
+        if compact:  # the controls a lecture uses, the verdict and one panel at a time
+            controls = [
+                widgets.HBox([c["multiplier"], self.readout], layout=row),
+                widgets.HBox([c["preset"], c["activation"]], layout=row),
+                widgets.HBox([c["depth"], c["width"]], layout=row),
+            ]
+            self.show_backward = widgets.ToggleButton(
+                value=False,
+                description="backward",
+                tooltip="show the backward pass (the gradients) in place of the forward pass",
+                icon="exchange",
+                layout=widgets.Layout(width="120px", margin="0 0 0 12px"),
+            )
+            self.show_backward.add_class("kaiming-show-backward")
+            self.show_backward.observe(self._on_backward, names="value")
+            key = widgets.HBox([self.key, self.show_backward], layout=row)
+        else:
+            controls = [
+                widgets.HBox([c["multiplier"], self.readout, c["preset"]], layout=row),
+                widgets.HBox([c["depth"], c["width"], c["seed"], c["activation"]], layout=row),
+                widgets.HBox(
+                    [c["slope"], c["bias_variance"], self.show_histograms, self.marks], layout=row
+                ),
+            ]
         children = [
             widgets.HTML(f"<style>{FIGURE_CSS}</style>", layout=widgets.Layout(display="none")),
-            widgets.HBox([c["multiplier"], self.readout, c["preset"]], layout=row),
-            widgets.HBox([c["depth"], c["width"], c["seed"], c["activation"]], layout=row),
-            widgets.HBox(
-                [c["slope"], c["bias_variance"], self.show_histograms, self.marks], layout=row
-            ),
+            *controls,
             self.verdict,
-            self.key,
+            key,
             self.figure.main,
-            self.figure.hists,
+            *([] if compact else [self.figure.hists]),
         ]
         super().__init__(children=children, layout=widgets.Layout(width="100%"))
         self.add_class("kaiming-explorer")
@@ -276,6 +316,10 @@ class ExplorerApp(widgets.VBox):
         if change["new"] and self.view is not None:
             self.figure.update_histograms(self.view)
 
+    def _on_backward(self, change) -> None:
+        panel = self.figure.backward if change["new"] else self.figure.forward
+        self.figure.main.children = (panel.figure,)
+
     def refresh(self) -> ExplorerView:
         """Recompute the view for the current controls and send it to the browser.
 
@@ -290,7 +334,7 @@ class ExplorerApp(widgets.VBox):
         verdict = view.assessment
         color = STATUS_COLORS[verdict.status]
         self.verdict.value = (
-            f"<div style='font-size:16px;line-height:1.35'>"
+            f"<div style='font-size:{14 if self.compact else 16}px;line-height:1.35'>"
             f"<b style='color:{color}'>{html.escape(verdict.headline)}</b><br>"
             f"<span style='color:#333'>{html.escape(verdict.detail)}</span></div>"
         )
@@ -311,13 +355,14 @@ class ExplorerApp(widgets.VBox):
         return view
 
 
-def explorer(state: ExplorerState | None = None, **values) -> ExplorerApp:
+def explorer(state: ExplorerState | None = None, *, compact: bool = False, **values) -> ExplorerApp:
     """Build the explorer; ``values`` override fields of ``state`` (e.g. ``depth=30``).
 
     Every value must be one the controls can show (``width`` one of
     ``WIDTH_CHOICES``, ``multiplier`` in ``MULTIPLIER_RANGE``, ...); anything
     else raises ``ValueError`` or ``TypeError`` naming it. Display the returned
-    box in a notebook, or serve the notebook with Voila.
+    box in a notebook, or serve the notebook with Voila. ``compact=True`` is the
+    layout for a slide: fewer controls, one panel at a time.
     """
     if state is None:
         state = ExplorerState()
@@ -333,4 +378,4 @@ def explorer(state: ExplorerState | None = None, **values) -> ExplorerApp:
         )
     if values:
         state = dataclasses.replace(state, **values)
-    return ExplorerApp(state)
+    return ExplorerApp(state, compact=compact)
