@@ -10,7 +10,8 @@ plot has finished when nothing changed for 250 ms after that):
   (depth 50, width 256, ReLU), up and back down;
 * the other controls (vector route only), at depth 50: width down to 128,
   up to 512 and back to 256, three activations, two seeds; then depth to
-  100, to 1 and to 11.
+  100, to 1 and to 11 (``other_controls_p90`` is over these 12 moves);
+* the heaviest move, on its own: at depth 100, width up to 512 and back.
 
 Two routes are compared in the same run:
 
@@ -125,6 +126,11 @@ def measure(page, presses: int, others: bool) -> dict:
     out["other_controls_p90"] = round(
         float(np.percentile([t for v in times.values() for t in v], 90)), 1
     )
+    # the heaviest move, reported on its own: at depth 100, width 256 -> 512 (a new
+    # network of 100 layers of 512 x 512) and back
+    S.timed(page, _press(page, ".kaiming-depth", "End"))
+    heavy = [S.timed(page, _press(page, ".kaiming-width", k)) for k in ("ArrowRight", "ArrowLeft")]
+    out["depth_100_width_512_then_256_ms"] = [round(t, 1) for t in heavy]
     return out
 
 
