@@ -196,12 +196,10 @@ class _Network:
             out = np.empty((self.width, self.width))
         return self.streams.weights(h).standard_normal(out=out)
 
-    def gaussian(self, h: int) -> np.ndarray:
-        """``G^(h)``: kept, or drawn from its stream (and kept when it is the next to keep)."""
-        return next(self.gaussians([h]))
-
     def gaussians(self, layers: Sequence[int]) -> Iterator[np.ndarray]:
-        """``G^(h)`` for ``h`` in ``layers``, in that order.
+        """``G^(h)`` for ``h`` in ``layers``, in that order: kept, or drawn from its stream.
+
+        A matrix drawn when it is the next one to keep (and there is room) is kept.
 
         Matrices not kept are drawn up to :data:`DRAW_AHEAD` layers ahead in
         worker threads (numpy releases the GIL while it draws), so drawing
@@ -279,7 +277,11 @@ class _Run:
         )
 
     def extend(self, depth: int) -> None:
-        """Simulate layers ``done .. depth - 1`` (same arithmetic as ``propagate``)."""
+        """Simulate layers ``done .. depth - 1``: ``propagate``'s steps, up to rounding.
+
+        The weights' std multiplies ``x @ G.T`` rather than ``G`` (the same
+        numbers up to rounding, without a weight-sized temporary per layer).
+        """
         nb = BACKWARD_SAMPLES
         if self.finished or self.done >= depth:
             return
