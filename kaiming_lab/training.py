@@ -82,30 +82,11 @@ def _check_widths(widths: object) -> list[int]:
 
 def _check_features(name: str, X: object, n_features: int) -> np.ndarray:
     """Return ``X`` as a finite float64 array of shape ``(n, n_features)`` with ``n >= 1``."""
-    if X is None or isinstance(X, (str, bytes)):
-        raise TypeError(f"{name} must be a real-valued 2-D array, got {X!r}")
-    try:
-        X = np.asarray(X)
-    except ValueError as err:
-        raise ValueError(f"{name} must be a rectangular 2-D array: {err}") from None
-    if X.dtype.kind not in "biuf":
-        raise TypeError(f"{name} must be a real-valued array, got dtype {X.dtype}")
-    X = X.astype(np.float64, copy=False)
-    if X.ndim != 2 or X.shape[0] < 1:
-        raise ValueError(
-            f"{name} must be a 2-D array of shape (n_samples, {n_features}) with n_samples >= 1, "
-            f"got shape {X.shape}"
-        )
+    shape = f" of shape (n_samples, {n_features})"
+    X = check_array(name, X, ndim=2, shape_hint=shape, min_size=1)
     if X.shape[1] != n_features:
         raise ValueError(
             f"{name} must have {n_features} columns (widths[0] = {n_features}), got shape {X.shape}"
-        )
-    bad = ~np.isfinite(X)
-    if bad.any():
-        row, col = np.argwhere(bad)[0]
-        raise ValueError(
-            f"{name} must contain only finite numbers, got {int(bad.sum())} NaN/inf entries "
-            f"(first at row {row}, column {col}: {X[row, col]})"
         )
     return X
 
