@@ -255,14 +255,10 @@ def check_memory(what: str, nbytes: float, budget: object = None) -> None:
         )
 
 
-def as_generator(rng: object, name: str = "rng") -> np.random.Generator:
-    """Turn ``None``, an integer seed or a ``Generator`` into a ``Generator``.
-
-    ``None`` gives fresh OS entropy, as ``numpy.random.default_rng()`` does;
-    notebooks and tests always pass a seed.
-    """
+def check_seed(rng: object, name: str = "rng") -> int | np.random.Generator | None:
+    """``None``, a ``Generator`` (both returned as they are) or a non-negative integer seed."""
     if rng is None or isinstance(rng, np.random.Generator):
-        return np.random.default_rng(rng)
+        return rng
     if isinstance(rng, (bool, np.bool_)) or not isinstance(rng, numbers.Integral):
         raise TypeError(
             f"{name} must be None, a non-negative integer seed or a numpy.random.Generator, "
@@ -270,4 +266,13 @@ def as_generator(rng: object, name: str = "rng") -> np.random.Generator:
         )
     if rng < 0:
         raise ValueError(f"{name} seed must be a non-negative integer, got {rng}")
-    return np.random.default_rng(int(rng))
+    return int(rng)
+
+
+def as_generator(rng: object, name: str = "rng") -> np.random.Generator:
+    """Turn ``None``, an integer seed or a ``Generator`` into a ``Generator``.
+
+    ``None`` gives fresh OS entropy, as ``numpy.random.default_rng()`` does;
+    notebooks and tests always pass a seed.
+    """
+    return np.random.default_rng(check_seed(rng, name))

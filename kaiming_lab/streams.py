@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import as_generator, check_int
+from ._validation import check_int, check_seed
 
 __all__ = ["BIASES", "INPUTS", "OUTPUT_GRADIENT", "WEIGHTS", "NetworkStreams"]
 
@@ -66,13 +66,13 @@ class NetworkStreams:
     __slots__ = ("_one_stream", "root")
 
     def __init__(self, seed: int | np.random.Generator | None = 0) -> None:
+        seed = check_seed(seed, "seed")
         self._one_stream: np.random.Generator | None = None
         self.root: np.random.SeedSequence | None = None
         if isinstance(seed, np.random.Generator):
             self._one_stream = seed
         else:
-            as_generator(seed, "seed")  # the same checks and messages as everywhere else
-            self.root = np.random.SeedSequence(None if seed is None else int(seed))
+            self.root = np.random.SeedSequence(seed)
 
     def __repr__(self) -> str:
         if self.root is None:

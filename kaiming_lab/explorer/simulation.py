@@ -191,9 +191,7 @@ class _Network:
         extra = 0 if self._biases is None else MAX_DEPTH * self.width * 8
         return kept + self.x.nbytes + extra
 
-    def _draw(self, h: int, out: np.ndarray | None = None) -> np.ndarray:
-        if out is None:
-            out = np.empty((self.width, self.width))
+    def _draw(self, h: int, out: np.ndarray) -> np.ndarray:
         return self.streams.weights(h).standard_normal(out=out)
 
     def gaussians(self, layers: Sequence[int]) -> Iterator[np.ndarray]:
