@@ -43,7 +43,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validation import as_generator, check_choice, check_float, check_int, check_shape
+from ._validation import (
+    as_generator,
+    check_choice,
+    check_float,
+    check_int,
+    check_shape,
+    check_widths,
+)
 from .montecarlo import Estimate, estimate_mean
 from .propagation import draw_weights
 
@@ -52,7 +59,6 @@ __all__ = [
     "MODES",
     "PassSamples",
     "backward_variances",
-    "check_widths",
     "forward_variances",
     "layer_factors",
     "layout_fans",
@@ -70,22 +76,6 @@ LAYOUTS: tuple[str, ...] = ("torch", "keras")
 _INIT_OF_MODE = {"fan_in": "kaiming", "fan_out": "kaiming_fan_out"}
 
 
-def check_widths(widths: object, name: str = "widths") -> list[int]:
-    """Return ``widths`` as a list of at least two positive ints, ``[d_0, ..., d_H]``."""
-    if isinstance(widths, (str, bytes)) or not isinstance(widths, (Sequence, np.ndarray)):
-        raise TypeError(
-            f"{name} must be a sequence of layer widths such as [64, 512, 64], got {widths!r}"
-        )
-    if len(widths) < 2:
-        raise ValueError(
-            f"{name} must hold at least 2 widths (d_0 and d_1), got {len(widths)}: {widths!r}"
-        )
-    return [
-        check_int(f"{name}[{i}]", int(w) if isinstance(w, np.integer) else w)
-        for i, w in enumerate(widths)
-    ]
-
-
 def weight_variances(
     widths: Sequence[int], mode: str = "fan_in", *, gain: float = math.sqrt(2.0)
 ) -> np.ndarray:
@@ -94,7 +84,7 @@ def weight_variances(
     ``fan = d_h`` for ``mode="fan_in"`` and ``d_{h+1}`` for ``mode="fan_out"``;
     ``gain = sqrt(2)`` is Kaiming's rule for ReLU (``calculate_gain("relu")``).
     """
-    dims = check_widths(widths)
+    dims = check_widths("widths", widths)
     mode = check_choice("mode", mode, MODES)
     gain = check_float("gain", gain, minimum=0.0)
     fans = np.array(dims[:-1] if mode == "fan_in" else dims[1:], dtype=float)
@@ -104,7 +94,7 @@ def weight_variances(
 def _variances(
     widths: Sequence[int], mode: str | None, var_w: Sequence[float] | None
 ) -> tuple[list[int], np.ndarray]:
-    dims = check_widths(widths)
+    dims = check_widths("widths", widths)
     if (mode is None) == (var_w is None):
         raise TypeError("give exactly one of mode ('fan_in' or 'fan_out') and var_w")
     if var_w is None:
@@ -176,7 +166,7 @@ def layer_factors(widths: Sequence[int], mode: str, direction: str) -> np.ndarra
     ``d_H Var(W^(H-1))`` for the last layer, i.e. ``d_{h+1} / d_h`` under
     ``fan_in``. The product of the ReLU layers' factors telescopes.
     """
-    dims = check_widths(widths)
+    dims = check_widths("widths", widths)
     direction = check_choice("direction", direction, ("forward", "backward"))
     var = weight_variances(dims, mode)
     fan = np.array(dims[:-1] if direction == "forward" else dims[1:], dtype=float)
@@ -195,7 +185,7 @@ def other_pass_factor(widths: Sequence[int], mode: str) -> float:
     ``fan_in``: ``Var(dx^(0)) / (2 Var(g)) = d_H / d_0`` (backward, at the input).
     A ratio of the first and last widths, whatever happens in between.
     """
-    dims = check_widths(widths)
+    dims = check_widths("widths", widths)
     mode = check_choice("mode", mode, MODES)
     return dims[0] / dims[-1] if mode == "fan_out" else dims[-1] / dims[0]
 
@@ -207,7 +197,7 @@ def width_profile(anchors: Sequence[int], depth: int) -> list[int]:
     512 in the middle) and widths in between are rounded geometric means, so
     ``width_profile((1024, 16), 3) == [1024, 256, 64, 16]``.
     """
-    points = check_widths(anchors, "anchors")
+    points = check_widths("anchors", anchors)
     depth = check_int("depth", depth, minimum=1)
     logs = np.log(np.array(points, dtype=float))
     where = np.linspace(0.0, 1.0, len(points))
@@ -273,7 +263,7 @@ def simulate_passes(
     The last layer is linear, as in the lecture. In row layout the passes are
     ``z = x @ W.T`` and ``dx_prev = (dx * (z > 0)) @ W``.
     """
-    dims = check_widths(widths)
+    dims = check_widths("widths", widths)
     mode = check_choice("mode", mode, MODES)
     n_networks = check_int("n_networks", n_networks, minimum=2)
     batch = check_int("batch", batch, minimum=1)

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from kaiming_lab import fan_modes as fm
+from kaiming_lab._validation import check_widths
 from kaiming_lab.initializers import compute_fans, kaiming_normal, kaiming_std
 from kaiming_lab.theory import predicted_gradient_variances, predicted_variances
 
@@ -140,7 +141,7 @@ def test_bad_input_names_the_parameter() -> None:
         fm.simulate_passes([4, 4], n_networks=1)
     with pytest.raises(ValueError, match="depth"):
         fm.width_profile((4, 4), 0)
-    assert fm.check_widths(np.array([3, 4])) == [3, 4]
+    assert check_widths("widths", np.array([3, 4])) == [3, 4]
 
 
 def test_pytorch_fan_out_matches_when_installed() -> None:
