@@ -24,6 +24,7 @@ from matplotlib.ticker import MaxNLocator
 
 from .. import style
 from ..training import TrainingHistory
+from .plots import _axes
 
 __all__ = [
     "plot_accuracy_curves",
@@ -34,12 +35,6 @@ __all__ = [
 
 _INIT_COLOURS = {"kaiming": "C0", "xavier": "C1", "kaiming_fan_out": "C2"}
 _LINESTYLES = ("-", "--", ":", "-.")
-
-
-def _axes(ax: Axes | None) -> Axes:
-    if ax is None:
-        _, ax = plt.subplots()
-    return ax
 
 
 def _style(history: TrainingHistory, depths: list[int]) -> dict:
