@@ -10,7 +10,7 @@ PORT ?= 8888
 export OPENBLAS_NUM_THREADS ?= 1
 export OMP_NUM_THREADS ?= 1
 
-.PHONY: lab slides test explorer notebooks lint format benchmarks clean
+.PHONY: lab slides test test-fast explorer notebooks lint format benchmarks clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -48,8 +48,13 @@ slides: $(VENV)/.lab
 		$$([ "$$(id -u)" = 0 ] && echo --allow-root)
 
 ## test: unit tests, lint, strict nbval on every notebook, browser tests
+NBVAL := --nbval --nbval-current-env --nbval-sanitize-with=notebooks/sanitize.cfg
 test: $(VENV)/.test
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(NBVAL) --durations=15
+
+## test-fast: the unit tests alone (no notebooks, no browser), for the edit-test loop
+test-fast: $(VENV)/.test
+	$(BIN)/python -m pytest tests -m "not browser" -q
 
 ## explorer: serve the explorer dashboard (the app and one paragraph, no code) with Voila on
 ## 127.0.0.1; one kernel is kept pre-heated, so the next visitor sees the plot at once
