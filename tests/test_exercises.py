@@ -16,6 +16,7 @@ import pytest
 
 from kaiming_lab.diagnostics import predicted_break_layer
 from kaiming_lab.lessons import (
+    checks,
     nb01_network,
     nb02_scale,
     nb03_sums,
@@ -155,3 +156,40 @@ def test_layer_index_must_be_an_integer() -> None:
     assert "one layer short" in nb02_scale.check_float32_overflow_layer(exact - 1).message
     # the std 10^h first exceeds float32's maximum (about 3.4e38) at this layer
     assert 10.0 ** (exact - 1) < float(np.finfo(np.float32).max) < 10.0**exact
+
+
+def _round_sig(value: float, digits: int) -> float:
+    return float(f"{value:.{digits - 1}e}")
+
+
+@pytest.mark.parametrize("name", sorted(NUMERIC))
+def test_a_right_answer_rounded_to_three_figures_is_never_called_wrong(name: str) -> None:
+    # 3 significant figures are within 0.5 % of the answer: accepted, or asked for more digits
+    result = CHECKS[name](_round_sig(NUMERIC[name], 3))
+    assert result.correct or "more digits" in result.message, result.message
+
+
+@pytest.mark.parametrize("name", sorted(NUMERIC))
+@pytest.mark.parametrize("offset", [-9e-3, -2e-3, 2e-3, 9e-3])
+def test_within_one_percent_asks_for_digits(name: str, offset: float) -> None:
+    result = CHECKS[name](NUMERIC[name] * (1 + offset))
+    assert not result and result.answered
+    assert "more digits" in result.message and "Hint" not in result.message
+
+
+def test_slip_windows_are_narrower_than_the_gaps_between_slips() -> None:
+    windows = checks.slip_tolerances(1.0, [0.5, 0.503, 2.0])
+    assert windows[2] == checks.MISTAKE_TOL  # far from everything: the widest window
+    gap = (0.503 - 0.5) / 0.503
+    assert windows[0] <= gap / 3 and windows[1] <= gap / 3
+
+
+def test_product_variance_tells_apart_slips_point_seven_percent_apart() -> None:
+    # dropping Var(W)Var(X) gives 0.0256 + 0.0324 = 0.058; keeping only it gives 0.0576
+    mw, vw, mx, vx = 0.2, 0.09, 0.6, 0.64
+    without_product = mw**2 * vx + vw * mx**2
+    only_product = vw * vx
+    assert "dropped Var(W)Var(X)" in nb03_sums.check_product_variance(without_product).message
+    assert "Only Var(W)Var(X)" in nb03_sums.check_product_variance(only_product).message
+    between = nb03_sums.check_product_variance((without_product + only_product) / 2)
+    assert "too small" in between.message

@@ -27,9 +27,13 @@ __all__ = [
     "check_number",
     "close",
     "judge_number",
+    "slip_tolerances",
 ]
 
 REL_TOL = 1e-3
+#: Within this relative distance of the exact value an answer is "close: more digits".
+NEAR_TOL = 1e-2
+#: The widest relative window a slip is matched in (narrower when slips lie close together).
 MISTAKE_TOL = 1e-2
 
 
@@ -135,6 +139,26 @@ def close(a: float, b: float, rel: float) -> bool:
     return math.isclose(a, b, rel_tol=rel, abs_tol=1e-15)
 
 
+def _relative_distance(a: float, b: float) -> float:
+    scale = max(abs(a), abs(b))
+    return abs(a - b) / scale if scale > 0 else 0.0
+
+
+def slip_tolerances(exact: float, slips: Sequence[float]) -> list[float]:
+    """The relative window each slip is matched in: ``min(MISTAKE_TOL, d / 3)``.
+
+    ``d`` is the relative distance from the slip to the nearest other candidate
+    (``exact`` or another slip), so windows never overlap and a value is
+    never diagnosed as a slip it is farther from than from another one.
+    """
+    candidates = [exact, *slips]
+    windows = []
+    for i, slip in enumerate(slips, start=1):
+        others = [_relative_distance(slip, c) for j, c in enumerate(candidates) if j != i]
+        windows.append(min([MISTAKE_TOL, *(d / 3 for d in others)]))
+    return windows
+
+
 def check_number(
     answer: object,
     exact: float,
@@ -143,7 +167,13 @@ def check_number(
     hint: str,
     rel: float = REL_TOL,
 ) -> CheckResult:
-    """Compare a numeric answer with ``exact`` (relative tolerance ``rel``)."""
+    """Compare a numeric answer with ``exact`` by the module's rule (see the module docstring).
+
+    Correct within relative ``rel``; within :data:`NEAR_TOL` (1 %) of ``exact``
+    the message asks for more digits; a value matching one of ``mistakes``
+    (``(wrong value, why)``, within :func:`slip_tolerances`) gets that slip's
+    message; anything else is called too large or too small, with ``hint``.
+    """
     if answer is None:
         return UNANSWERED
     value = as_number(answer)
@@ -153,8 +183,16 @@ def check_number(
         )
     if close(value, exact, rel):
         return CheckResult(True, True, "Correct.")
-    for wrong, why in mistakes:
-        if close(value, wrong, MISTAKE_TOL):
+    if close(value, exact, NEAR_TOL):
+        return CheckResult(
+            False,
+            True,
+            "Close, within 1 %: the method looks right. Give more digits "
+            "(at least four significant figures), or let Python compute the number.",
+        )
+    windows = slip_tolerances(exact, [wrong for wrong, _ in mistakes])
+    for (wrong, why), window in zip(mistakes, windows, strict=True):
+        if close(value, wrong, window):
             return CheckResult(False, True, f"Not yet. {why}")
     direction = "too large" if value > exact else "too small"
     return CheckResult(False, True, f"Not yet: your value is {direction}. Hint: {hint}")

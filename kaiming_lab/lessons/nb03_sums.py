@@ -227,6 +227,11 @@ def check_product_variance(answer: object) -> CheckResult:
             (vw * vx, "Only Var(W)Var(X): both means are non-zero here, so two more terms count."),
             (vw * vx + vw * mx**2, "Here E[W] is not 0, so the E[W]² Var(X) term stays."),
             (vw * vx + mw**2 * vx, "Here E[X] is not 0, so the Var(W) E[X]² term stays."),
+            (
+                mw**2 * vx + vw * mx**2,
+                "You kept the two terms with a mean and dropped Var(W)Var(X), which is "
+                "there whatever the means are.",
+            ),
         ],
         hint="Write Var(WX) = E[W²]E[X²] - (E[W]E[X])² and expand each second moment.",
     )
