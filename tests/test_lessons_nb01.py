@@ -26,6 +26,7 @@ from kaiming_lab.lessons.nb01_network import (
     check_he_normal,
     check_he_uniform,
     plot_repeated_estimates,
+    plot_rms_by_layer,
     repeated_variance_estimates,
 )
 
@@ -198,6 +199,26 @@ def test_plot_repeated_estimates_draws_bars_misses_and_the_exact_line() -> None:
     ses = np.full(4, 0.1)
     ax = plot_repeated_estimates(estimates, ses, exact=1.0)
     labels = ax.get_legend_handles_labels()[1]
-    assert sorted(labels) == ["estimate ± 4 SE", "exact value", "misses"]
+    assert sorted(labels) == ["estimate ± 4 SE", "exact value", "misses by more than 4 SE"]
+    ax.figure.canvas.draw()
+    plt.close("all")
+
+
+def test_plot_repeated_estimates_at_one_se_marks_the_bars_that_miss_by_more() -> None:
+    estimates = np.array([1.0, 1.05, 0.8, 1.3])
+    ax = plot_repeated_estimates(estimates, np.full(4, 0.1), exact=1.0, k=1.0)
+    labels = ax.get_legend_handles_labels()[1]
+    assert "estimate ± 1 SE" in labels and "misses by more than 1 SE" in labels
+    plt.close("all")
+
+
+def test_plot_rms_by_layer_labels_each_line_at_its_end_on_a_log_axis() -> None:
+    rms = {"m = 0.5": 2.0 ** -np.arange(10), "m = 2": 2.0 ** np.arange(10)}
+    ax = plot_rms_by_layer(rms)
+    assert ax.get_yscale() == "log"
+    assert len(ax.get_lines()) == 3  # two curves and the reference line
+    texts = [t.get_text() for t in ax.texts]
+    assert texts == ["m = 0.5", "m = 2"]
+    np.testing.assert_allclose(ax.get_lines()[1].get_ydata(), 2.0 ** np.arange(10))
     ax.figure.canvas.draw()
     plt.close("all")
