@@ -100,3 +100,46 @@ def test_messages_never_give_the_numbers_away() -> None:
     for fn in fns:
         message = check_rms_per_layer(fn).message
         assert not any(a in message for a in answers), message
+
+
+def test_rms_inset_draws_the_chosen_run_on_a_linear_axis() -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from kaiming_lab import simulate_forward
+    from kaiming_lab.lessons.nb02_scale import plot_rms_with_linear_inset
+
+    runs = {
+        "small": simulate_forward(20, 16, multiplier=0.25, seed=1),
+        "kaiming": simulate_forward(20, 16, seed=1),
+    }
+    ax, box = plot_rms_with_linear_inset(runs, "kaiming")
+    assert ax.get_yscale() == "log" and box.get_yscale() == "linear"
+    np.testing.assert_allclose(box.get_lines()[0].get_ydata(), runs["kaiming"].rms_z)
+    assert box.get_ylim()[0] == 0.0
+    with pytest.raises(ValueError, match="inset must be one of"):
+        plot_rms_with_linear_inset(runs, "xavier")
+    plt.close("all")
+
+
+def test_layer_histograms_are_normalised_and_print_the_rms() -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from kaiming_lab.lessons.nb02_scale import plot_layer_histograms
+
+    rng = np.random.default_rng(0)
+    z = rng.standard_normal(4000)
+    fig = plot_layer_histograms({"a": {1: z, 10: 3 * z}, "b": {1: 1e-9 * z, 10: 1e9 * z}})
+    axes = fig.axes
+    assert len(axes) == 4
+    heights = [np.array([p.get_height() for p in ax.patches]) for ax in axes]
+    for h in heights[1:]:  # z / rms is the same for every scale
+        np.testing.assert_allclose(h, heights[0])
+    assert any("rms 3.0e+00" in t.get_text() for t in axes[1].texts)
+    assert any("rms 1.0e-09" in t.get_text() for t in axes[2].texts)
+    plt.close("all")

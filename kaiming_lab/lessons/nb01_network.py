@@ -120,7 +120,10 @@ def plot_repeated_estimates(
     ses = np.asarray(ses, dtype=float)[order]
     rank = np.arange(1, estimates.size + 1)
     miss = np.abs(estimates - exact) > k * ses
-    for mask, colour, label in ((~miss, "C5", f"estimate ± {k:g} SE"), (miss, "C1", f"misses by more than {k:g} SE")):
+    for mask, colour, label in (
+        (~miss, "C5", f"estimate ± {k:g} SE"),
+        (miss, "C1", f"misses by more than {k:g} SE"),
+    ):
         if mask.any():
             ax.errorbar(
                 rank[mask],

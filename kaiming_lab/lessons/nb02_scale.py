@@ -1,4 +1,4 @@
-"""Scaffolding for ``notebooks/02_why_scale_matters.ipynb``: its exercise checks.
+"""Scaffolding for ``notebooks/02_why_scale_matters.ipynb``: its exercise checks and figures.
 
 Each ``check_*(answer)`` returns a :class:`~kaiming_lab.lessons.checks.CheckResult`.
 :func:`check_rms_per_layer` takes the student's *function* and runs it on a
@@ -9,13 +9,105 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
+import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
 
+from ..propagation import PropagationResult
 from .checks import UNANSWERED, CheckResult, call_student, check_number
+from .plots import plot_layer_statistic
 
-__all__ = ["check_float32_overflow_layer", "check_layer_multiplier", "check_rms_per_layer"]
+__all__ = [
+    "check_float32_overflow_layer",
+    "check_layer_multiplier",
+    "check_rms_per_layer",
+    "plot_layer_histograms",
+    "plot_rms_with_linear_inset",
+]
+
+
+def plot_rms_with_linear_inset(
+    runs: Mapping[str, PropagationResult],
+    inset: str,
+    *,
+    ax: Axes | None = None,
+    bounds: tuple[float, float, float, float] = (0.1, 0.08, 0.34, 0.24),
+) -> tuple[Axes, Axes]:
+    """rms of ``z^(h)`` per layer for every run (log axis), and run ``inset`` on a linear inset.
+
+    On the log axis a run that stays within a factor of 2 looks flat; the inset
+    (placed at ``bounds``, axes fractions ``(x0, y0, width, height)``) draws
+    that run's rms on a linear axis from 0, with a dotted line at its first
+    layer's value, so its drift is visible. Returns ``(ax, inset_ax)``.
+    """
+    if inset not in runs:
+        raise ValueError(f"inset must be one of {sorted(runs)}, got {inset!r}")
+    if ax is None:
+        _, ax = plt.subplots()
+    plot_layer_statistic(runs, "rms_z", ax=ax)
+    colour = ax.get_lines()[list(runs).index(inset)].get_color()
+    rms = np.asarray(runs[inset].rms_z, dtype=float)
+    box = ax.inset_axes(list(bounds))
+    box.plot(np.arange(rms.size), rms, color=colour)
+    box.axhline(rms[0], color="0.25", linestyle=":", linewidth=1.2)
+    box.set_ylim(0.0, 1.15 * float(np.nanmax(rms)))
+    box.set_title(f"{inset}, linear axis, layers 0-{rms.size - 1}", fontsize="small")
+    box.tick_params(labelsize="x-small")
+    return ax, box
+
+
+def plot_layer_histograms(
+    snapshots: Mapping[str, Mapping[int, np.ndarray]],
+    *,
+    bins: int = 40,
+    limit: float = 4.0,
+) -> Figure:
+    """Small multiples: a histogram of ``z / rms(z)`` per setting (rows) and layer (columns).
+
+    ``snapshots[label][h]`` holds every entry of ``z^(h)`` for one setting.
+    Dividing by the layer's rms puts all panels on one axis from ``-limit`` to
+    ``limit``; each panel prints the rms it divided by, so the scale that the
+    normalisation hides is still on the page.
+    """
+    labels = list(snapshots)
+    layers = sorted({h for snap in snapshots.values() for h in snap})
+    fig, axes = plt.subplots(
+        len(labels),
+        len(layers),
+        figsize=(2.7 * len(layers) + 0.6, 1.9 * len(labels) + 0.6),
+        sharex=True,
+        sharey=True,
+        squeeze=False,
+        layout="constrained",
+    )
+    edges = np.linspace(-limit, limit, bins + 1)
+    for r, label in enumerate(labels):
+        for c, h in enumerate(layers):
+            ax = axes[r, c]
+            z = np.asarray(snapshots[label][h], dtype=float).ravel()
+            rms = float(np.sqrt(np.mean(z**2)))
+            ax.hist(np.clip(z / rms, -limit, limit), bins=edges, density=True, color=f"C{r}")
+            ax.text(
+                0.97,
+                0.95,
+                f"rms {rms:.1e}",
+                transform=ax.transAxes,
+                ha="right",
+                va="top",
+                fontsize="small",
+            )
+            if r == 0:
+                ax.set_title(f"layer {h}")
+            if c == 0:
+                ax.set_ylabel(label)
+            if r == len(labels) - 1:
+                ax.set_xlabel("z / rms(z)")
+    fig.suptitle("pre-activations of every unit and input, divided by the layer's rms")
+    return fig
+
 
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
 
