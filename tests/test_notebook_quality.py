@@ -120,7 +120,6 @@ MAX_BARE_CHECK_LINES = 3
 #: Notebooks whose bare-check blocks are still being moved (strict xfail: a
 #: notebook that no longer has one fails here until it leaves this set).
 BARE_CHECKS_PENDING: set[str] = {
-    "03_variance_of_a_sum.ipynb",
     "07_training_deep_nets.ipynb",
     "09_activations_and_gains.ipynb",
     "10_beyond_kaiming.ipynb",

@@ -68,3 +68,37 @@ def test_draw_sums_in_blocks_keeps_shapes_and_moments(monkeypatch: pytest.Monkey
     assert not np.array_equal(draws.w[:1000], draws.w[1000:2000])  # blocks are fresh draws
     assert estimate_variance(draws.z).agrees_with(exact_sum_variance(d0, d1))
     assert pair_estimate(draws.x**2).agrees_with(1.0 + first_layer_moments(d0).cov_squares)
+
+
+def test_fixed_input_layer_one_is_independent_layer_two_is_not() -> None:
+    from kaiming_lab.lessons.nb03_sums import fixed_input_layers, layer2_cov_squares
+
+    x0 = np.array([1.0, -2.0, 0.5, 1.5])
+    v0 = 2 / 4 * np.sum(x0**2)
+    x1, x2 = fixed_input_layers(x0, 16, 16, 40_000, rng=np.random.default_rng(3))
+    assert x1.shape == (40_000, 16) and x2.shape == (40_000, 16)
+    # E[x^2] = v0 / 2 at both layers; the squares' covariance is 0 at layer 1
+    assert estimate_mean_of(x1**2).agrees_with(v0 / 2, k=DEFAULT_K_SE)
+    assert estimate_mean_of(x2**2).agrees_with(v0 / 2, k=DEFAULT_K_SE)
+    p1, p2 = pair_estimate(x1**2), pair_estimate(x2**2)
+    assert abs(p1.value - (v0 / 2) ** 2) <= DEFAULT_K_SE * p1.se
+    exact = layer2_cov_squares(x0, 16)
+    assert math.isclose(exact, 5 * v0**2 / 64)
+    assert abs(p2.value - (v0 / 2) ** 2 - exact) <= DEFAULT_K_SE * p2.se
+    assert exact > 2 * DEFAULT_K_SE * p2.se  # the test could tell it from 0
+
+
+def test_fixed_input_layers_rejects_bad_input() -> None:
+    from kaiming_lab.lessons.nb03_sums import fixed_input_layers
+
+    with pytest.raises(ValueError, match="x0"):
+        fixed_input_layers(np.ones((2, 2)), 4, 4, 10)
+    with pytest.raises(ValueError, match="d1"):
+        fixed_input_layers(np.ones(3), 1, 4, 10)
+
+
+def estimate_mean_of(values: np.ndarray):
+    """Mean over draws of the per-draw average over units (one value per draw)."""
+    from kaiming_lab import estimate_mean
+
+    return estimate_mean(values.mean(axis=1))

@@ -16,6 +16,10 @@ Exact values (derived by conditioning on ``v = (2/d_0) ||x^(0)||^2``: given
   ``Cov(x_j, x_k) = Var(sqrt(v)) / (2 pi)`` for ``j != k``: the units of one
   layer are *dependent*, because they share the input;
 - the terms ``W_ij x_j`` are nevertheless *uncorrelated* when ``mu = 0``.
+
+With the input *held fixed* (the proposition's setting) the layer-1 units are
+i.i.d.; the dependence appears from layer 2 on, through the shared ``W^(0)``
+(:func:`fixed_input_layers`, :func:`layer2_cov_squares`).
 """
 
 from __future__ import annotations
@@ -40,6 +44,8 @@ __all__ = [
     "draw_sums",
     "exact_sum_variance",
     "first_layer_moments",
+    "fixed_input_layers",
+    "layer2_cov_squares",
     "pair_estimate",
     "product_variance",
 ]
@@ -152,6 +158,58 @@ class SumDraws:
         average as one independent sample.
         """
         return estimate_mean(np.asarray(values).mean(axis=1))
+
+
+def fixed_input_layers(
+    x0: np.ndarray,
+    d1: int,
+    d2: int,
+    n_draws: int,
+    *,
+    rng: np.random.Generator | int | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Layers 1 and 2 of ``n_draws`` Kaiming networks that all see the same input ``x0``.
+
+    Per draw, fresh ``W^(0) ~ N(0, 2/d_0)`` (``d1 x d_0``) and
+    ``W^(1) ~ N(0, 2/d_1)`` (``d2 x d1``), no biases;
+    ``x^(1) = ReLU(W^(0) x0)`` and ``x^(2) = ReLU(W^(1) x^(1))``. Returns
+    ``(x1, x2)`` with shapes ``(n_draws, d1)`` and ``(n_draws, d2)``. Draws are
+    made in blocks so memory stays bounded.
+    """
+    x0 = np.asarray(x0, dtype=float)
+    if x0.ndim != 1 or x0.size < 1 or not np.all(np.isfinite(x0)):
+        raise ValueError(f"x0 must be a finite 1-D array, got shape {x0.shape}")
+    d1 = check_int("d1", d1, minimum=2)
+    d2 = check_int("d2", d2, minimum=2)
+    n_draws = check_int("n_draws", n_draws, minimum=2)
+    gen = as_generator(rng)
+    d0 = x0.size
+    block = max(1, _MAX_BLOCK_WEIGHTS // (d1 * d0 + d2 * d1))
+    x1s, x2s = [], []
+    for start in range(0, n_draws, block):
+        m = min(block, n_draws - start)
+        w0 = gen.normal(0.0, math.sqrt(2.0 / d0), size=(m, d1, d0))
+        x1 = np.maximum(w0 @ x0, 0.0)
+        w1 = gen.normal(0.0, math.sqrt(2.0 / d1), size=(m, d2, d1))
+        x1s.append(x1)
+        x2s.append(np.maximum(np.einsum("njk,nk->nj", w1, x1), 0.0))
+    return np.concatenate(x1s), np.concatenate(x2s)
+
+
+def layer2_cov_squares(x0: np.ndarray, d1: int) -> float:
+    """Exact ``Cov((x_j^(2))^2, (x_k^(2))^2)``, ``j != k``, for a fixed input ``x0``.
+
+    Given ``x^(1)``, the ``z^(1)_j`` are i.i.d. ``N(0, v_1)`` with
+    ``v_1 = (2/d_1) ||x^(1)||^2``, so the covariance is ``Var(v_1)/4``.
+    ``||x^(1)||^2`` sums ``d_1`` i.i.d. ``ReLU(N(0, v_0))^2`` (variance
+    ``5 v_0^2 / 4`` each), ``v_0 = (2/d_0) ||x0||^2``; hence
+    ``Var(v_1) = 5 v_0^2 / d_1`` and the covariance is ``5 v_0^2 / (4 d_1)``.
+    At layer 1 the same covariance is 0 (the units are i.i.d. given ``x0``).
+    """
+    x0 = np.asarray(x0, dtype=float)
+    d1 = check_int("d1", d1, minimum=2)
+    v0 = 2.0 / x0.size * float(np.sum(x0**2))
+    return 5.0 * v0**2 / (4.0 * d1)
 
 
 def pair_estimate(values: np.ndarray) -> Estimate:
