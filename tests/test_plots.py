@@ -20,6 +20,7 @@ from kaiming_lab.lessons.plots import (
     plot_layer_statistic,
     plot_log_drift,
     plot_relu_integrand,
+    plot_relu_integrands,
 )
 
 
@@ -149,3 +150,19 @@ def test_relu_integrand_shades_the_positive_half() -> None:
     assert len(ax.collections) == 2
     assert "z" in ax.get_xlabel() and len(ax.get_legend().get_texts()) == 2
     assert _legend_outside_axes(ax)
+
+
+def test_relu_integrands_are_small_multiples_with_both_areas_printed() -> None:
+    fig = plot_relu_integrands(
+        {"normal": stats.norm(0, 1.5), "shifted": stats.norm(0.5, 1.0)}, columns=3
+    )
+    shown = [ax for ax in fig.axes if ax.get_visible()]
+    assert len(shown) == 2
+    assert shown[0].get_title() == "normal\nshaded 1.125 = 0.500 × 2.250"
+    # the shifted normal keeps more than half: E[z^2] = 1.25, E[ReLU(z)^2] = 1.0404
+    assert shown[1].get_title() == "shifted\nshaded 1.040 = 0.832 × 1.250"
+    width, height = fig.get_size_inches()
+    assert width / height <= 2.5
+    with pytest.raises(ValueError, match="dists"):
+        plot_relu_integrands({})
+    plt.close("all")

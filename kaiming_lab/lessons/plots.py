@@ -13,6 +13,8 @@ from collections.abc import Mapping, Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from scipy import integrate
 
 from .. import style
 from ..diagnostics import STATISTICS, layer_statistic
@@ -26,6 +28,7 @@ __all__ = [
     "plot_layer_statistic",
     "plot_log_drift",
     "plot_relu_integrand",
+    "plot_relu_integrands",
 ]
 
 
@@ -247,3 +250,57 @@ def plot_relu_integrand(
     ax.set_title("shaded: z > 0, the part ReLU keeps")
     style.legend_outside(ax)
     return ax
+
+
+def plot_relu_integrands(
+    dists: Mapping[str, object],
+    *,
+    limit: float = 5.0,
+    points: int = 801,
+    columns: int = 3,
+) -> Figure:
+    """Small multiples: ``z^2 p(z)`` for each distribution in its own panel, ``z > 0`` shaded.
+
+    Each panel's title prints the two areas, computed with
+    ``scipy.integrate.quad``, as ``shaded = ratio x whole``: the shaded one is
+    ``E[ReLU(z)^2]``, the whole ``E[z^2]``, and the ratio is ``1/2`` exactly
+    when ``z`` is symmetric about 0. Panels share the ``z`` axis; each has its
+    own height so that no curve is squashed. The figure is at most about 2.3
+    times as wide as tall, so it stays readable at slide size.
+    """
+    names = list(dists)
+    if not names:
+        raise ValueError("dists must hold at least one distribution")
+    columns = max(1, min(columns, len(names)))
+    rows = -(-len(names) // columns)
+    fig, axes = plt.subplots(
+        rows,
+        columns,
+        figsize=(3.3 * columns + 0.4, max(2.9 * rows + 0.6, (3.3 * columns + 0.4) / 2.3)),
+        sharex=True,
+        squeeze=False,
+        layout="constrained",
+    )
+    z = np.linspace(-limit, limit, points)
+    for k, name in enumerate(names):
+        dist = dists[name]
+        ax = axes[k // columns, k % columns]
+        integrand = z * z * dist.pdf(z)
+        colour = f"C{k % 7}"
+        ax.plot(z, integrand, color=colour)
+        ax.fill_between(z, integrand, where=z >= 0, color=colour, alpha=0.3)
+        ax.axvline(0.0, color="k", linewidth=0.8)
+        kept, _ = integrate.quad(lambda t, d=dist: t * t * d.pdf(t), 0.0, np.inf)
+        lost, _ = integrate.quad(lambda t, d=dist: t * t * d.pdf(t), -np.inf, 0.0)
+        whole = kept + lost
+        ax.set_title(
+            f"{name}\nshaded {kept:.3f} = {kept / whole:.3f} × {whole:.3f}", fontsize="medium"
+        )
+        ax.set_ylim(0.0, 1.15 * float(np.max(integrand)))
+        if k % columns == 0:
+            ax.set_ylabel("z² p(z)")
+        ax.set_xlabel("z")
+    for k in range(len(names), rows * columns):
+        axes[k // columns, k % columns].set_visible(False)
+    fig.suptitle("z² p(z); shaded: z > 0, the part ReLU keeps")
+    return fig
