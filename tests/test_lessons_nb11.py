@@ -137,6 +137,10 @@ def test_trainability_grid(lesson) -> None:
     assert acc[1, 1] < 0.3  # 12 ordered layers: gradients shrink by 0.3 per layer
     alone = lesson.trainability_grid(tensors, [0.3], [12], steps=100)
     assert alone[0, 0] == acc[1, 1]  # the batched nets do not mix
+    with pytest.raises(ValueError, match="depths"):
+        lesson.trainability_grid(tensors, [1.0], [1])
+    with pytest.raises(ValueError, match="sigma_w2s"):
+        lesson.trainability_grid(tensors, [-1.0], [4])
 
 
 # --------------------------------------------------------------------------- exercise checks
