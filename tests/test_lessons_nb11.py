@@ -7,7 +7,10 @@ first cell (``nb11_setup``) need no PyTorch and always run.
 
 from __future__ import annotations
 
+import importlib.util
 import math
+from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -24,6 +27,30 @@ def test_install_message_names_the_cpu_build(capsys) -> None:
     assert "download.pytorch.org/whl/cpu" in out and "pytorch-cpu" in out and "CUDA" in out
     assert info.value._render_traceback_() == []  # IPython shows no traceback
     nb11_setup.require_torch(available=True)  # nothing happens when PyTorch is there
+
+
+def _notebook_conftest():
+    path = Path(__file__).resolve().parent.parent / "notebooks" / "conftest.py"
+    spec = importlib.util.spec_from_file_location("notebooks_conftest", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_notebook_11_skips_only_without_torch_outside_ci(monkeypatch) -> None:
+    hook = _notebook_conftest()
+    monkeypatch.setattr(hook.importlib.util, "find_spec", lambda name: None)  # no PyTorch
+    monkeypatch.delenv("KAIMING_LAB_REQUIRE_TORCH", raising=False)
+    marked: dict[str, list] = {"11_kaiming_in_pytorch.ipynb": [], "03_variance_of_a_sum.ipynb": []}
+    items = [
+        SimpleNamespace(path=Path("notebooks") / name, add_marker=marks.append)
+        for name, marks in marked.items()
+    ]
+    hook.pytest_collection_modifyitems(None, items)
+    assert [m.name for m in marked["11_kaiming_in_pytorch.ipynb"]] == ["skip"]
+    assert marked["03_variance_of_a_sum.ipynb"] == []  # the others run without PyTorch
+    monkeypatch.setenv("KAIMING_LAB_REQUIRE_TORCH", "1")  # CI: never skipped
+    assert not hook.torch_missing()
 
 
 @pytest.fixture(scope="module")
