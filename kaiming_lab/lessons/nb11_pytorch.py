@@ -3,9 +3,12 @@
 What the notebook uses more than once: a forward-hook recorder of per-layer
 statistics, the update-to-data ratio, plain nets built from a list of widths,
 a small training loop that watches them, LSUV, the trainability grid of tanh
-nets and its depth scale, and the checks of its exercises. Every function
-is seeded through an explicit ``seed`` (``torch.Generator``), never through
-PyTorch's global generator.
+nets and its depth scale, and the checks of its exercises. The functions that
+draw random numbers take a ``seed`` for their own ``torch.Generator``, except
+:func:`plain_net`, whose layers draw PyTorch's default initialisation from its
+global generator (seed it first with ``torch.manual_seed``, as notebook 11
+does). The notebook sets one thread (``torch.set_num_threads(1)``); this
+module changes no global state.
 """
 
 from __future__ import annotations
