@@ -123,7 +123,6 @@ BARE_CHECKS_PENDING: set[str] = {
     "01_the_network.ipynb",
     "03_variance_of_a_sum.ipynb",
     "07_training_deep_nets.ipynb",
-    "10_beyond_kaiming.ipynb",
 }
 
 

@@ -295,7 +295,7 @@ def plot_phase_diagram(
         rasterized=True,
     )
     bar = fig.colorbar(mesh, ax=ax, pad=0.02)
-    bar.set_label(r"$\log \chi_1$")
+    bar.set_label(r"$\log \chi_1$ (gradient's mean square: $\times\chi_1$ per layer)")
     ax.plot(curve_w2, curve_b2, color="black", lw=2.5, label=r"$\chi_1 = 1$ (quadrature)")
     for i, (name, (w2, b2)) in enumerate(marks.items()):
         ax.plot(
@@ -313,7 +313,8 @@ def plot_phase_diagram(
     ax.text(0.04, 0.9, "ordered", transform=ax.transAxes, fontsize=14, bbox=box)
     ax.text(0.78, 0.08, "chaotic", transform=ax.transAxes, fontsize=14, bbox=box)
     ax.set_xlabel(r"$\sigma_w^2$ (weight variance × fan_in)")
-    ax.set_ylabel(r"$\sigma_b^2$")
+    ax.set_ylabel(r"$\sigma_b^2$ (bias variance)")
+    ax.set_title(r"tanh: gradients vanish ($\chi_1 < 1$) or grow ($\chi_1 > 1$)")
     ax.grid(False)
     style.legend_outside(ax)
     return fig
