@@ -348,21 +348,17 @@ def fan_mode_widget(depth: int = 6, profile: str = "funnel 1024 → 16", mode: s
     )
     profile_w = widgets.Dropdown(options=list(PROFILES), value=profile, description="widths")
     mode_w = widgets.ToggleButtons(options=list(MODES), value=mode, description="mode")
-    out = widgets.Output()
     fig = Figure(figsize=(8.0, 5.6), dpi=style.DPI, layout="constrained")
 
-    def redraw(_change=None) -> None:
-        view = fan_mode_view(depth_w.value, profile_w.value, mode_w.value)
+    def redraw(depth: int, profile: str, mode: str) -> None:
+        view = fan_mode_view(depth, profile, mode)
         with style.context():
             plot_fan_mode_view(view, fig=fig)
-        out.clear_output(wait=True)
-        with out:
-            display(fig)
-            print(view.summary())
+        display(fig)
+        print(view.summary())
 
-    for w in (depth_w, profile_w, mode_w):
-        w.observe(redraw, names="value")
-    redraw()
+    controls = {"depth": depth_w, "profile": profile_w, "mode": mode_w}
+    out = widgets.interactive_output(redraw, controls)
     return widgets.VBox([widgets.HBox([depth_w, profile_w]), mode_w, out])
 
 
