@@ -12,8 +12,10 @@ figures of this notebook, and the checks of its exercises.
   whose weights come from any drawing function (normal, uniform, truncated);
 - :func:`linear_default_stack`: a stack of PyTorch-default ``nn.Linear``
   layers with ReLU, with or without the bias, and :func:`bias_floor`;
-- the figures, :func:`format_gain_table`, and the checks
-  :func:`check_leaky_gain`, :func:`check_preserving_gain`.
+- :func:`unstable_zero_edge`: the gain where ``q* = 0`` has ``chi_1 = 1`` but
+  repels (GELU at 2), shown by :func:`format_gain_table`;
+- the figures, and the checks :func:`check_leaky_gain` and
+  :func:`check_preserving_gain` (tolerance: :func:`preserving_tolerance`).
 """
 
 from __future__ import annotations
