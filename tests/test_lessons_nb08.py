@@ -168,3 +168,37 @@ def test_messages_never_give_the_answer_away() -> None:
     for fn, _ in BACKWARD_SLIPS:
         message = nb.check_backward_layer(fn).message
         assert re.search(r"\d\.\d", message) is None, message  # no values of the array
+
+
+# ------------------------------------------------------------------------- section 4
+
+
+def test_initial_loss_of_the_classifier():
+    classifier = [784, 256, 256, 10]
+    fan_in, top_in = nb.initial_loss(classifier, "fan_in", n_networks=12, batch=32, seed=1)
+    fan_out, top_out = nb.initial_loss(classifier, "fan_out", n_networks=12, batch=32, seed=1)
+    assert fan_out.value > 4 * fan_in.value and top_out > 0.8 > top_in
+    # large spread: the loss is s E[max of 10 normals] plus a term between 0 and ln 10
+    s = np.sqrt(2 * 784 / 10)
+    assert 1.5388 * s - 4 * fan_out.se < fan_out.value < 1.5388 * s + np.log(10) + 4 * fan_out.se
+    zero, top_zero = nb.initial_loss(classifier, "fan_out", last_scale=0.0, n_networks=3, seed=2)
+    assert zero.value == pytest.approx(np.log(10)) and top_zero == pytest.approx(0.1)
+    small, _ = nb.initial_loss(classifier, "fan_out", last_scale=0.1, n_networks=12, seed=3)
+    # Var(logits) = 1.568: between ln 10 and the loss of the unscaled net
+    assert np.log(10) < small.value < fan_in.value + 0.5
+
+
+def test_initial_loss_rejects_bad_input():
+    with pytest.raises(ValueError, match="mode"):
+        nb.initial_loss([4, 3], "fan_both")
+    with pytest.raises(ValueError, match="last_scale"):
+        nb.initial_loss([4, 3], "fan_in", last_scale=-1.0)
+    with pytest.raises(ValueError, match="n_networks"):
+        nb.initial_loss([4, 3], "fan_in", n_networks=1)
+
+
+def test_first_layer_gradient_ratio_is_d_last_over_d_first():
+    widths = [784, 256, 256, 10]
+    sims = {m: fm.simulate_passes(widths, m, n_networks=3, seed=5) for m in ("fan_in", "fan_out")}
+    ratio = sims["fan_in"].backward[:, 1] / sims["fan_out"].backward[:, 1]
+    assert np.allclose(ratio, 10 / 256)

@@ -16,20 +16,26 @@ from scipy import special
 from kaiming_lab import gains
 from kaiming_lab.activations import get_activation
 from kaiming_lab.lessons.nb09_gains import (
+    MC_DRAWS,
     SATURATION_LEVEL,
+    bias_floor,
     check_leaky_gain,
     check_preserving_gain,
     format_gain_table,
+    linear_default_stack,
     plot_chi_against_gain,
+    plot_default_stack,
     plot_depth_profiles,
     plot_gain_against_q,
     plot_tanh_runs,
     plot_tanh_saturation,
+    preserving_tolerance,
     relu_depth_profile,
     run_tanh_net,
     saturation_prediction,
     tanh_predictions,
     truncated_normal,
+    unstable_zero_edge,
 )
 
 # ------------------------------------------------------------------------- exercise 1
@@ -147,6 +153,53 @@ def test_preserving_gain_unanswered_and_failures():
     assert unknown.answered and "too large" in unknown.message
 
 
+def _monte_carlo(draws: int, seed: int):
+    def preserving_gain(phi, q):
+        u = np.random.default_rng(seed).standard_normal(draws)
+        return np.sqrt(q / np.mean(phi(np.sqrt(q) * u) ** 2))
+
+    return preserving_gain
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_preserving_gain_accepts_monte_carlo_with_two_million_draws(seed):
+    result = check_preserving_gain(_monte_carlo(2_000_000, seed))
+    assert result.correct, result.message
+
+
+def test_preserving_gain_tolerance_is_four_se_of_a_million_draws():
+    for phi, q in ((np.tanh, 2.0), (lambda z: np.maximum(z, 0), 3.0)):
+        u = np.random.default_rng(0).standard_normal(MC_DRAWS)
+        m2 = np.mean(phi(np.sqrt(q) * u) ** 2)
+        rel_se = 0.5 * np.std(phi(np.sqrt(q) * u) ** 2) / m2 / np.sqrt(MC_DRAWS)
+        assert preserving_tolerance(phi, q) == pytest.approx(4 * rel_se, rel=0.05)
+
+
+@pytest.mark.parametrize("digits", [3, 4])
+def test_rounded_answer_within_one_percent_is_never_called_wrong(digits):
+    def rounded(phi, q):
+        g = right_preserving(phi, q)
+        return float(f"{g:.{digits}g}")
+
+    result = check_preserving_gain(rounded)
+    if not result.correct:
+        assert result.message.startswith("Close") and "too" not in result.message
+        assert "digits" in result.message
+
+
+@pytest.mark.parametrize("factor", [0.995, 1.005, 0.991, 1.009])
+def test_answer_within_one_percent_is_told_it_is_close(factor):
+    # outside every case's tolerance (at most 0.45 %), inside 1 %, far from every slip
+    result = check_preserving_gain(lambda phi, q: factor * right_preserving(phi, q))
+    assert not result.correct and result.message.startswith("Close"), result.message
+    assert "too" not in result.message
+
+
+def test_answer_beyond_one_percent_gets_the_direction():
+    result = check_preserving_gain(lambda phi, q: 1.03 * right_preserving(phi, q))
+    assert "too large" in result.message
+
+
 def test_check_cases_match_the_library():
     for name, q in (("sigmoid", 0.3), ("tanh", 2.0), ("relu", 3.0)):
         phi = get_activation(name).forward
@@ -242,7 +295,79 @@ def test_format_gain_table():
     lines = text.splitlines()
     assert len(lines) == 8
     assert "derived" in lines[1] and "convention" in lines[4] and "no entry" in lines[6]
-    assert "1.5925" in lines[4] and "none" in lines[6]
+    assert "1.5925" in lines[4] and "2.0000" in lines[6] and "unstable" in lines[6]
+
+
+# ------------------------------------------------------------------------- the notebook's claims
+
+
+def test_gain_ends_quoted_in_section_2():
+    ends = {
+        name: [gains.variance_preserving_gain(name, q) for q in (0.01, 100.0)]
+        for name in ("tanh", "gelu")
+    }
+    assert ends["tanh"][0] < 1.02 and 10 < ends["tanh"][1] < 11
+    assert 1.95 < ends["gelu"][0] < 2 and abs(ends["gelu"][1] - np.sqrt(2)) < 0.01
+    assert gains.variance_preserving_gain("selu", 1.0) == pytest.approx(1.0)
+
+
+def test_gain_table_numbers_quoted_in_section_5():
+    table = {row.label: row for row in gains.gain_table()}
+    derived = [label for label, row in table.items() if row.derived]
+    assert derived == ["relu", "leaky_relu(0.01)", "leaky_relu(0.2)"]
+    tanh, sigmoid, gelu, selu = (table[k] for k in ("tanh", "sigmoid", "gelu", "selu"))
+    assert round(tanh.variance_preserving, 4) == 1.5925 and tanh.edge_of_chaos == pytest.approx(1)
+    assert round(sigmoid.variance_preserving, 2) == 1.85 and sigmoid.pytorch == 1
+    assert round(sigmoid.edge_of_chaos, 1) == 10.1 and round(sigmoid.edge_q_star) == 46
+    assert round(gelu.variance_preserving, 2) == 1.53 and np.isnan(gelu.edge_of_chaos)
+    assert gains.fixed_point("gelu", 0.99 * gelu.variance_preserving) == 0
+    assert gains.fixed_point("gelu", 1.01 * gelu.variance_preserving) == np.inf
+    q_selu = gains.fixed_point("selu", 0.75)
+    assert round(q_selu, 3) == 0.023 and round(gains.chi1("selu", 0.75, q_selu), 3) == 1.004
+    assert round(selu.edge_of_chaos, 2) == 0.69 and selu.edge_q_star == 0
+    assert 0.25 / gains.length_map("sigmoid", 1.0, 1.0) > 0.8  # the mean's share of E[phi^2]
+    assert gains.variance_preserving_gain("linear", 3.0) == pytest.approx(1.0)
+    # 5/3 preserves its own fixed point, not q = 1
+    q53 = gains.fixed_point("tanh", 5 / 3)
+    assert round(q53, 2) == 1.18 and gains.length_map("tanh", 1.0, 5 / 3) > 1.05
+
+
+def test_gelu_edge_at_zero_is_unstable():
+    assert unstable_zero_edge("gelu") == pytest.approx(2.0)
+    assert gains.chi1("gelu", 2.0, 0.0) == pytest.approx(1.0)
+    for q in (1e-4, 1e-3):  # q -> q + 6 q^2 / pi + O(q^3)
+        excess = gains.length_map("gelu", q, 2.0) - q
+        assert excess == pytest.approx(6 * q * q / np.pi, rel=10 * q)
+    for name in ("tanh", "selu", "sigmoid", "relu"):
+        assert unstable_zero_edge(name) is None
+
+
+def test_linear_default_stack_floor_and_vanishing_input():
+    floors, inputs, bare = [], [], []
+    for seed in range(8):
+        with_bias = linear_default_stack(depth=40, width=128, batch=16, seed=seed)
+        floors.extend(with_bias.rms[10:] ** 2)
+        inputs.append(with_bias.input_rms[-1])
+        bare.append(linear_default_stack(depth=40, width=128, batch=16, bias=False, seed=seed))
+    # layers 10..39 sit at the floor; successive layers share 1/6 of their deviation,
+    # so the standard error of the mean is inflated by sqrt((1 + 1/6)/(1 - 1/6)) < 1.2
+    floors = np.array(floors)
+    se = 1.2 * floors.std(ddof=1) / np.sqrt(floors.size)
+    assert abs(floors.mean() - bias_floor(128) ** 2) < 4 * se
+    assert max(inputs) < 1e-12 and max(r.rms[-1] for r in bare) < 1e-13
+    assert bias_floor(256) == pytest.approx(np.sqrt(2 / (5 * 256)))
+    assert round(bias_floor(256), 3) == 0.040
+    again = linear_default_stack(depth=40, width=128, batch=16, seed=7)
+    assert np.array_equal(again.rms, with_bias.rms)
+
+
+def test_linear_default_stack_rejects_bad_input():
+    with pytest.raises(ValueError, match="batch"):
+        linear_default_stack(batch=1)
+    with pytest.raises(TypeError, match="bias"):
+        linear_default_stack(bias=1)
+    with pytest.raises(ValueError, match="width"):
+        bias_floor(0)
 
 
 def test_figures_are_projector_sized():
@@ -255,6 +380,9 @@ def test_figures_are_projector_sized():
         plot_depth_profiles(profiles, linear=["a"]),
         plot_gain_against_q(qs=np.geomspace(0.1, 10, 5)).figure,
         plot_chi_against_gain(marks={"1": 1.0}).figure,
+        plot_default_stack(
+            [linear_default_stack(depth=4, width=16, batch=4, bias=b) for b in (False, True)]
+        ),
     ]
     for fig in figures:
         width, height = fig.get_size_inches()

@@ -12,8 +12,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
+from kaiming_lab import gains
 from kaiming_lab import signal_geometry as sg
 from kaiming_lab.lessons import nb10_beyond as nb
+from kaiming_lab.lessons.nb09_gains import tanh_predictions
 from kaiming_lab.montecarlo import estimate_mean
 
 # ------------------------------------------------------------------------- views
@@ -200,3 +202,33 @@ def test_relu_map_unanswered_and_shapes():
     assert "same shape" in nb.check_relu_map(lambda c: 0.5).message
     assert "NaN" in nb.check_relu_map(lambda c: np.sqrt(c)).message
     assert "Hint" in nb.check_relu_map(lambda c: c**2).message
+
+
+# ------------------------------------------------------------------------- the notebook's claims
+
+
+def test_finite_width_second_moments_quoted_in_section_1():
+    assert [round(sg.finite_width_second_moment([32] * L), 3) for L in (1, 3, 5)] == [
+        1.156,
+        1.546,
+        2.067,
+    ]
+    # R on mean squares: widths that differ leave the mean at 1 (exercise 1's widths)
+    assert sg.finite_width_second_moment([40, 10, 25]) == pytest.approx(
+        (1 + 5 / 40) * (1 + 5 / 10) * (1 + 5 / 25)
+    )
+
+
+def test_edge_of_chaos_curve_matches_the_gain_search():
+    for b in (0.05, 0.1):
+        assert sg.edge_of_chaos_curve("tanh", b) == pytest.approx(
+            gains.edge_of_chaos_gain("tanh", bias_variance=b) ** 2, rel=1e-6
+        )
+
+
+def test_gradient_growth_at_five_thirds_depends_on_the_input_variance():
+    q09, grad09 = tanh_predictions(5 / 3, 50)  # notebook 09: x^(0) with mean square 1
+    view = nb.phase_point_view(25 / 9, 0.0)  # notebook 10: z^(0) with mean square 1
+    assert q09[0] == pytest.approx(25 / 9)
+    assert round(grad09[0], -2) == 7700 and round(view.grad_theory[0], -3) == 15000
+    assert gains.chi1("tanh", 5 / 3, q09[0]) < 1 < gains.chi1("tanh", 5 / 3, 1.0)

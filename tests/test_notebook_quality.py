@@ -121,8 +121,6 @@ MAX_BARE_CHECK_LINES = 3
 #: notebook that no longer has one fails here until it leaves this set).
 BARE_CHECKS_PENDING: set[str] = {
     "07_training_deep_nets.ipynb",
-    "09_activations_and_gains.ipynb",
-    "10_beyond_kaiming.ipynb",
 }
 
 

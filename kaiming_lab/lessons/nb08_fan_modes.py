@@ -4,6 +4,8 @@
   both rules, for one width profile (one row of the notebook's figure).
 - :func:`fan_mode_view` (pure, tested) and :func:`plot_fan_mode_view` draw the
   slider's picture; :func:`fan_mode_widget` is the thin ipywidgets wrapper.
+- :func:`initial_loss`: the cross-entropy a ReLU classifier starts with, under
+  either rule, with its last layer optionally scaled down (the usual fix).
 - :func:`check_backward_layer` and :func:`check_fan_out_std`: the coding
   exercises. Each returns a :class:`~kaiming_lab.lessons.checks.CheckResult`;
   a wrong answer gets a hint aimed at the likely slip, never the expected
@@ -25,9 +27,10 @@ from dataclasses import dataclass
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from scipy.special import logsumexp
 
 from .. import style
-from .._validation import check_choice, check_int
+from .._validation import check_choice, check_float, check_int
 from ..fan_modes import (
     MODES,
     PassSamples,
@@ -36,6 +39,8 @@ from ..fan_modes import (
     simulate_passes,
     width_profile,
 )
+from ..montecarlo import Estimate, estimate_mean
+from ..propagation import draw_weights
 from .checks import NOT_WRITTEN, CheckResult, call_student
 
 __all__ = [
@@ -47,6 +52,7 @@ __all__ = [
     "comparison_table",
     "fan_mode_view",
     "fan_mode_widget",
+    "initial_loss",
     "plot_fan_mode_view",
     "plot_passes",
     "plot_profiles",
@@ -65,6 +71,51 @@ DEPTH_RANGE = (2, 24)
 #: y-range of every variance plot: wide enough for each profile's extremes.
 Y_LIMITS = (1e-2, 1e3)
 _LABELS = {"fan_in": "fan_in rule", "fan_out": "fan_out rule"}
+
+
+# ---------------------------------------------------------------------------
+# section 4: the initial loss of a classifier
+
+_INIT = {"fan_in": "kaiming", "fan_out": "kaiming_fan_out"}
+
+
+def initial_loss(
+    widths: Sequence[int],
+    mode: str,
+    *,
+    last_scale: float = 1.0,
+    n_networks: int = 50,
+    batch: int = 64,
+    seed: int = 4,
+) -> tuple[Estimate, float]:
+    """Mean initial cross-entropy and mean largest softmax probability of random ReLU classifiers.
+
+    Each of ``n_networks`` networks gets Kaiming weights under ``mode``
+    (hidden layers ReLU, the last layer linear and multiplied by
+    ``last_scale``), ``batch`` inputs ``x ~ N(0, I)`` and uniform random
+    labels among ``widths[-1]`` classes. The loss is ``logsumexp(logits) -
+    logits[label]``, averaged per network; the estimate's standard error comes
+    from the spread between the independent networks.
+    """
+    mode = check_choice("mode", mode, MODES)
+    last_scale = check_float("last_scale", last_scale, minimum=0.0)
+    n_networks = check_int("n_networks", n_networks, minimum=2)
+    batch = check_int("batch", batch, minimum=1)
+    rng = np.random.default_rng(seed)
+    per_net, top_p = np.empty(n_networks), np.empty(n_networks)
+    for n in range(n_networks):
+        W, x = (
+            draw_weights(widths, init=_INIT[mode], rng=rng),
+            rng.standard_normal((batch, widths[0])),
+        )
+        for w in W[:-1]:
+            x = np.maximum(x @ w.T, 0.0)
+        logits = last_scale * (x @ W[-1].T)
+        labels = rng.integers(0, widths[-1], batch)
+        log_z = logsumexp(logits, axis=1)
+        per_net[n] = np.mean(log_z - logits[np.arange(batch), labels])
+        top_p[n] = np.mean(np.exp(logits.max(axis=1) - log_z))
+    return estimate_mean(per_net), float(np.mean(top_p))
 
 
 # ---------------------------------------------------------------------------
@@ -153,10 +204,10 @@ def plot_profiles(cases: Mapping[str, Mapping[str, PassSamples]]) -> Figure:
     axes = fig.subplots(len(cases), 2, sharey=True, squeeze=False)
     for row, (label, sims) in zip(axes, cases.items(), strict=True):
         plot_passes(sims, axes=row, row_label=label)
-    axes[0, 0].set_title("forward: Var(z)")
-    axes[0, 1].set_title("backward: Var(dL/dx)")
+    axes[0, 0].set_title("forward: Var(z^(p-1)), into x^(p)")
+    axes[0, 1].set_title("backward: Var(dL/dx^(p))")
     for ax in axes[-1]:
-        ax.set_xlabel("position p")
+        ax.set_xlabel("position p  (x^(p), width $d_p$)")
     handles, labels = axes[0, 0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="outside lower center", ncols=2)
     return fig
@@ -297,21 +348,17 @@ def fan_mode_widget(depth: int = 6, profile: str = "funnel 1024 → 16", mode: s
     )
     profile_w = widgets.Dropdown(options=list(PROFILES), value=profile, description="widths")
     mode_w = widgets.ToggleButtons(options=list(MODES), value=mode, description="mode")
-    out = widgets.Output()
     fig = Figure(figsize=(8.0, 5.6), dpi=style.DPI, layout="constrained")
 
-    def redraw(_change=None) -> None:
-        view = fan_mode_view(depth_w.value, profile_w.value, mode_w.value)
+    def redraw(depth: int, profile: str, mode: str) -> None:
+        view = fan_mode_view(depth, profile, mode)
         with style.context():
             plot_fan_mode_view(view, fig=fig)
-        out.clear_output(wait=True)
-        with out:
-            display(fig)
-            print(view.summary())
+        display(fig)
+        print(view.summary())
 
-    for w in (depth_w, profile_w, mode_w):
-        w.observe(redraw, names="value")
-    redraw()
+    controls = {"depth": depth_w, "profile": profile_w, "mode": mode_w}
+    out = widgets.interactive_output(redraw, controls)
     return widgets.VBox([widgets.HBox([depth_w, profile_w]), mode_w, out])
 
 

@@ -135,24 +135,19 @@ def finite_width_widget(depth: int = 20, width: int = 128):
     width_w = widgets.IntSlider(
         value=width, min=WIDTH_RANGE[0], max=WIDTH_RANGE[1], step=16, description="width n"
     )
-    out = widgets.Output()
 
-    def redraw(_change=None) -> None:
-        view = finite_width_view(depth_w.value, width_w.value)
+    def redraw(depth: int, width: int) -> None:
+        view = finite_width_view(depth, width)
         with style.context():
             fig = plot_finite_width([view])
-        out.clear_output(wait=True)
-        with out:
-            display(fig)
-            print(
-                f"5L/n = {5 * view.depth / view.width:.3f}; variance of the log "
-                f"{view.variance:.3f}; within a factor 2: {view.within2:.1%} of networks"
-            )
+        display(fig)
         plt.close(fig)
+        print(
+            f"5L/n = {5 * view.depth / view.width:.3f}; variance of the log "
+            f"{view.variance:.3f}; within a factor 2: {view.within2:.1%} of networks"
+        )
 
-    for w in (depth_w, width_w):
-        w.observe(redraw, names="value")
-    redraw()
+    out = widgets.interactive_output(redraw, {"depth": depth_w, "width": width_w})
     return widgets.VBox([widgets.HBox([depth_w, width_w]), out])
 
 
@@ -295,7 +290,7 @@ def plot_phase_diagram(
         rasterized=True,
     )
     bar = fig.colorbar(mesh, ax=ax, pad=0.02)
-    bar.set_label(r"$\log \chi_1$")
+    bar.set_label(r"$\log \chi_1$ (gradient's mean square: $\times\chi_1$ per layer)")
     ax.plot(curve_w2, curve_b2, color="black", lw=2.5, label=r"$\chi_1 = 1$ (quadrature)")
     for i, (name, (w2, b2)) in enumerate(marks.items()):
         ax.plot(
@@ -313,7 +308,8 @@ def plot_phase_diagram(
     ax.text(0.04, 0.9, "ordered", transform=ax.transAxes, fontsize=14, bbox=box)
     ax.text(0.78, 0.08, "chaotic", transform=ax.transAxes, fontsize=14, bbox=box)
     ax.set_xlabel(r"$\sigma_w^2$ (weight variance × fan_in)")
-    ax.set_ylabel(r"$\sigma_b^2$")
+    ax.set_ylabel(r"$\sigma_b^2$ (bias variance)")
+    ax.set_title(r"tanh: gradients vanish ($\chi_1 < 1$) or grow ($\chi_1 > 1$)")
     ax.grid(False)
     style.legend_outside(ax)
     return fig
@@ -437,22 +433,17 @@ def phase_point_widget(sigma_w2: float = 25 / 9, sigma_b2: float = 0.0):
 
     w_w = widgets.FloatSlider(value=sigma_w2, min=0.5, max=4.0, step=0.05, description="σ_w²")
     b_w = widgets.FloatSlider(value=sigma_b2, min=0.0, max=0.5, step=0.01, description="σ_b²")
-    out = widgets.Output()
     fig = Figure(figsize=(8.0, 5.6), dpi=style.DPI, layout="constrained")
 
-    def redraw(_change=None) -> None:
-        view = phase_point_view(w_w.value, b_w.value)
+    def redraw(sigma_w2: float, sigma_b2: float) -> None:
+        view = phase_point_view(sigma_w2, sigma_b2)
         with style.context():
             plot_phase_point(view, fig=fig)
-        out.clear_output(wait=True)
-        with out:
-            display(fig)
-            side = "chaotic" if view.chi1 > 1 else "ordered"
-            print(f"q* = {view.q_star:.3f}, chi_1 = {view.chi1:.3f}: {side}")
+        display(fig)
+        side = "chaotic" if view.chi1 > 1 else "ordered"
+        print(f"q* = {view.q_star:.3f}, chi_1 = {view.chi1:.3f}: {side}")
 
-    for w in (w_w, b_w):
-        w.observe(redraw, names="value")
-    redraw()
+    out = widgets.interactive_output(redraw, {"sigma_w2": w_w, "sigma_b2": b_w})
     return widgets.VBox([widgets.HBox([w_w, b_w]), out])
 
 
