@@ -64,9 +64,9 @@ NBVAL := --nbval --nbval-current-env --nbval-sanitize-with=notebooks/sanitize.cf
 test: $(VENV)/.test
 	$(BIN)/python -m pytest $(NBVAL) --durations=15
 
-## test-fast: the unit tests alone (no notebooks, no browser), for the edit-test loop
+## test-fast: the unit tests alone (no notebooks, no browser, no servers or otter runs), for the edit-test loop
 test-fast: $(VENV)/.test
-	$(BIN)/python -m pytest tests -m "not browser" -q
+	$(BIN)/python -m pytest tests -m "not browser and not slow" -q
 
 ## test-newest: the whole suite against the newest release of every dependency, in a
 ## separate .venv-newest (the pins are left alone); reports which versions moved
