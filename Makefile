@@ -10,7 +10,7 @@ PORT ?= 8888
 export OPENBLAS_NUM_THREADS ?= 1
 export OMP_NUM_THREADS ?= 1
 
-.PHONY: install lab slides test test-fast test-newest pins homework explorer notebooks lint format benchmarks clean
+.PHONY: install lab slides test test-fast test-newest pins links homework explorer notebooks lint format benchmarks clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -83,6 +83,18 @@ test-newest:
 ## pins: rewrite constraints.txt from the versions installed in .venv now
 pins: $(VENV)/.test
 	$(BIN)/python .ci/compare_pins.py --write $(CONSTRAINTS)
+
+## links: the Binder and nbgitpuller links of this release, pinned to its tag v<version> (and
+## the branch release-<version> for nbgitpuller): make links REPO=owner/kaiming-lab HUB=hub.example.edu
+REPO ?= $(shell git remote get-url origin 2>/dev/null | sed -E 's#^(git@github\.com:|https://github\.com/)##; s#\.git$$##')
+HUB ?= hub.example.edu
+links:
+	@version=$$(sed -n 's/^__version__ = "\(.*\)"$$/\1/p' kaiming_lab/__init__.py); \
+	repo="$(REPO)"; [ -n "$$repo" ] || { echo "say which repository: make links REPO=owner/kaiming-lab"; exit 1; }; \
+	name=$${repo##*/}; \
+	echo "Binder:       https://mybinder.org/v2/gh/$$repo/v$$version?urlpath=lab/tree/notebooks/00_start_here.ipynb"; \
+	echo "nbgitpuller:  https://$(HUB)/hub/user-redirect/git-pull?repo=https%3A%2F%2Fgithub.com%2F$$(echo $$repo | sed 's#/#%2F#')&branch=release-$$version&urlpath=lab%2Ftree%2F$$name%2Fnotebooks%2F00_start_here.ipynb"; \
+	echo "image tag:    v$$version"
 
 ## homework: the graded assignments' student release and autograder, homework/dist/<name>/
 homework: $(VENV)/.test

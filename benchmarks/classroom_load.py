@@ -385,6 +385,18 @@ async def student_session(
         student.errors.append(f"{type(err).__name__}: {err}"[:200])
 
 
+async def memory_guard(tasks: list[asyncio.Task], reserve_gb: float, tripped: list[str]) -> None:
+    """Stop the class if the machine's available memory falls below ``reserve_gb``."""
+    while not all(t.done() for t in tasks):
+        available = psutil.virtual_memory().available / 2**30
+        if available < reserve_gb:
+            tripped.append(f"memory guard: {available:.1f} GB available < {reserve_gb} GB reserve")
+            for task in tasks:
+                task.cancel()
+            return
+        await asyncio.sleep(1.0)
+
+
 async def run(args, hub: Hub) -> dict:
     AsyncHTTPClient.configure(None, max_clients=max(64, 4 * args.students))
     client = AsyncHTTPClient()
@@ -396,10 +408,12 @@ async def run(args, hub: Hub) -> dict:
         asyncio.create_task(student_session(client, hub, s, args, started, moving))
         for s in students
     ]
+    tripped: list[str] = []
+    guard = asyncio.create_task(memory_guard(tasks, args.reserve_gb, tripped))
     t0 = time.monotonic()
     started.set()
     while not all(s.ready_at or s.errors for s in students):
-        if time.monotonic() - t0 > args.timeout:
+        if time.monotonic() - t0 > args.timeout or tripped:
             break
         await asyncio.sleep(0.5)
     ready = [s.ready_at - t0 for s in students if s.ready_at]
@@ -411,6 +425,7 @@ async def run(args, hub: Hub) -> dict:
     moving.set()
     move_start = time.monotonic()
     await asyncio.wait(tasks, timeout=args.timeout)
+    guard.cancel()
     move_s = time.monotonic() - move_start
     procs = hub.processes()
     cpu_end = {kind: cpu_seconds(p) for kind, p in procs.items()}
@@ -418,7 +433,7 @@ async def run(args, hub: Hub) -> dict:
     latencies = [x * 1000 for s in students for x in s.latencies]
     moves = max(len(latencies), 1)
     print(f"moves: {len(latencies)} in {move_s:.1f} s")
-    errors = [f"{s.name}: {e}" for s in students for e in s.errors]
+    errors = tripped + [f"{s.name}: {e}" for s in students for e in s.errors]
 
     def per_move(*kinds: str) -> float:
         return round(sum(cpu_end[k] - cpu_start[k] for k in kinds) / moves, 4)
@@ -463,6 +478,9 @@ def main() -> int:
     parser.add_argument("--moves", type=int, default=20, help="K slider moves per student")
     parser.add_argument("--think", type=float, default=1.0, help="mean think time, s")
     parser.add_argument("--timeout", type=float, default=600.0, help="limit per phase, s")
+    parser.add_argument(
+        "--reserve-gb", type=float, default=4.0, help="stop if available memory falls below"
+    )
     args = parser.parse_args()
     if args.students < 1 or args.moves < 1 or args.think < 0 or args.timeout <= 0:
         parser.error("--students and --moves must be >= 1, --think >= 0, --timeout > 0")
