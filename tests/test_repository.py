@@ -225,3 +225,17 @@ def test_start_here_links_every_notebook():
     for path in NOTEBOOKS:
         if path != start:
             assert path.name in text, f"00_start_here does not mention {path.name}"
+
+
+def test_the_guide_pins_its_links_to_this_release():
+    """Binder links name the tag v<version>, nbgitpuller links the branch release-<version>."""
+    import kaiming_lab
+
+    guide = (ROOT / "LECTURER.md").read_text()
+    version = kaiming_lab.__version__
+    binder = re.findall(r"https://mybinder\.org/v2/gh/[^\s)`]+", guide)
+    puller = re.findall(r"https://\S+/git-pull\?[^\s)`]+", guide)
+    assert binder and all(f"/kaiming-lab/v{version}?" in link for link in binder)
+    assert puller and all(f"&branch=release-{version}&" in link for link in puller)
+    assert f'tag: "v{version}"' in guide, "the hub snippet's image tag"
+    assert "OWNER" not in guide and "https://HUB/" not in guide
