@@ -10,7 +10,7 @@ PORT ?= 8888
 export OPENBLAS_NUM_THREADS ?= 1
 export OMP_NUM_THREADS ?= 1
 
-.PHONY: install lab slides test test-fast test-newest pins links homework explorer notebooks lint format benchmarks clean
+.PHONY: install lab slides test test-fast test-newest pins links classroom-load homework explorer notebooks lint format benchmarks clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -96,6 +96,15 @@ links:
 	echo "nbgitpuller:  https://$(HUB)/hub/user-redirect/git-pull?repo=https%3A%2F%2Fgithub.com%2F$$(echo $$repo | sed 's#/#%2F#')&branch=release-$$version&urlpath=lab%2Ftree%2F$$name%2Fnotebooks%2F00_start_here.ipynb"; \
 	echo "image tag:    v$$version"
 
+## classroom-load: size a hub for a class: a local JupyterHub and N students (needs npm;
+## not part of make test): make classroom-load N=24
+N ?= 8
+CHP := $(VENV)/node/node_modules/.bin/configurable-http-proxy
+classroom-load: $(VENV)/.test
+	$(PIP_INSTALL) -e '.[server,test,browser,homework,hub]'
+	[ -x $(CHP) ] || npm install --silent --no-audit --no-fund --prefix $(VENV)/node configurable-http-proxy@5
+	$(BIN)/python benchmarks/classroom_load.py --students $(N) --moves 20
+
 ## homework: the graded assignments' student release and autograder, homework/dist/<name>/
 homework: $(VENV)/.test
 	$(BIN)/python homework/build.py
@@ -121,9 +130,13 @@ lint: $(VENV)/.test
 format: $(VENV)/.test
 	$(BIN)/ruff format . && $(BIN)/ruff check --fix .
 
-## benchmarks: speed figures (medians, with a baseline measured in the same run)
+## benchmarks: speed figures (medians, with a baseline measured in the same run); the hub's
+## classroom load has its own target (make classroom-load), it needs npm
 benchmarks: $(VENV)/.test
-	for b in benchmarks/*.py; do $(BIN)/python "$$b" || exit 1; done
+	for b in benchmarks/*.py; do \
+		[ "$$b" = benchmarks/classroom_load.py ] && continue; \
+		$(BIN)/python "$$b" || exit 1; \
+	done
 
 clean:
 	rm -rf $(VENV) $(NEWEST) .pytest_cache .ruff_cache .hypothesis homework/dist

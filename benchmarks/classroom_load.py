@@ -217,6 +217,8 @@ class Hub:
         self.seen: dict[int, psutil.Process] = {}  # every descendant ever seen, for the cleanup
 
     def start(self) -> None:
+        if not (BIN / "jupyterhub").exists():
+            raise SystemExit("jupyterhub not found: pip install -e '.[hub]' -c constraints.txt")
         config = self.directory / "jupyterhub_config.py"
         config.write_text(
             hub_config(self.directory, self.port, self.hub_port, self.api_port, self.token)
@@ -492,6 +494,9 @@ def main() -> int:
         try:
             hub.start()
             report.update(asyncio.run(asyncio.wait_for(run(args, hub), 4 * args.timeout)))
+        except KeyboardInterrupt:
+            print("interrupted: stopping the hub and every process it started")
+            return 130
         finally:
             left = hub.stop()
             signal.signal(signal.SIGTERM, previous)
