@@ -35,7 +35,17 @@ def _served_setting(target: str, tmp_path: Path) -> dict:
     port = free_port()
     env = {**os.environ, "JUPYTERLAB_SETTINGS_DIR": str(tmp_path / "user-settings")}
     proc = subprocess.Popen(
-        ["make", "--no-print-directory", target, f"PORT={port}"],
+        # this environment's JupyterLab, as installed: -o keeps make from reinstalling it
+        # (make test-newest runs this test in .venv-newest, which must keep its versions)
+        [
+            "make",
+            "--no-print-directory",
+            target,
+            f"PORT={port}",
+            f"VENV={sys.prefix}",
+            "-o",
+            f"{sys.prefix}/.lab",
+        ],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
