@@ -10,20 +10,32 @@ PORT ?= 8888
 export OPENBLAS_NUM_THREADS ?= 1
 export OMP_NUM_THREADS ?= 1
 
-.PHONY: lab slides test test-fast explorer notebooks lint format benchmarks clean
+.PHONY: install lab slides test test-fast test-newest pins links classroom-load homework explorer notebooks lint format benchmarks clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-# Stamp files remember which extras are installed; editing pyproject.toml reinstalls.
-$(VENV)/.lab: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e .
+# Stamp files remember which extras are installed; editing pyproject.toml or the
+# pins reinstalls. Every install is held to constraints.txt, the versions the
+# committed notebook outputs were made with (`make test-newest` tries the newest).
+CONSTRAINTS := constraints.txt
+PIP_INSTALL = $(BIN)/python -m pip install --quiet -c $(CONSTRAINTS)
+# JupyterLab's defaults for the course (no news prompt): lab-settings/README.md
+LAB_OVERRIDES := $(VENV)/share/jupyter/lab/settings/overrides.json
+
+## install: the student environment (kernel packages and the server: JupyterLab, Voila)
+install: $(VENV)/.lab
+
+$(VENV)/.lab: pyproject.toml $(CONSTRAINTS) lab-settings/overrides.json | $(BIN)/python
+	$(PIP_INSTALL) -e '.[server]'
+	mkdir -p $(dir $(LAB_OVERRIDES)) && cp lab-settings/overrides.json $(LAB_OVERRIDES)
 	touch $@
 
-$(VENV)/.test: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[test,browser]'
-	touch $@ $(VENV)/.lab
+## the development tools on top: tests, browser, homework grading
+$(VENV)/.test: $(VENV)/.lab
+	$(PIP_INSTALL) -e '.[server,test,browser,homework]'
+	touch $@
 
 ## lab: open the notebooks in JupyterLab on 127.0.0.1 (prints the URL with its token)
 lab: $(VENV)/.lab
@@ -52,13 +64,54 @@ NBVAL := --nbval --nbval-current-env --nbval-sanitize-with=notebooks/sanitize.cf
 test: $(VENV)/.test
 	$(BIN)/python -m pytest $(NBVAL) --durations=15
 
-## test-fast: the unit tests alone (no notebooks, no browser), for the edit-test loop
+## test-fast: the unit tests alone (no notebooks, no browser, no servers or otter runs), for the edit-test loop
 test-fast: $(VENV)/.test
-	$(BIN)/python -m pytest tests -m "not browser" -q
+	$(BIN)/python -m pytest tests -m "not browser and not slow" -q
+
+## test-newest: the whole suite against the newest release of every dependency, in a
+## separate .venv-newest (the pins are left alone); reports which versions moved
+NEWEST := .venv-newest
+test-newest:
+	rm -rf $(NEWEST) && $(PYTHON) -m venv $(NEWEST)
+	$(NEWEST)/bin/python -m pip install --quiet --upgrade pip
+	$(NEWEST)/bin/python -m pip install --quiet -e '.[server,test,browser,homework]'
+	mkdir -p $(NEWEST)/share/jupyter/lab/settings && cp lab-settings/overrides.json $(NEWEST)/share/jupyter/lab/settings/
+	$(NEWEST)/bin/python .ci/compare_pins.py $(CONSTRAINTS)
+	$(NEWEST)/bin/python -m pytest $(NBVAL) -q -p no:cacheprovider \
+		--deselect tests/test_repository.py::test_the_pinned_versions_are_the_installed_ones
+
+## pins: rewrite constraints.txt from the versions installed in .venv now
+pins: $(VENV)/.test
+	$(BIN)/python .ci/compare_pins.py --write $(CONSTRAINTS)
+
+## links: the Binder and nbgitpuller links of this release, pinned to its tag v<version> (and
+## the branch release-<version> for nbgitpuller): make links REPO=owner/kaiming-lab HUB=hub.example.edu
+REPO ?= $(shell git remote get-url origin 2>/dev/null | sed -E 's#^(git@github\.com:|https://github\.com/)##; s#\.git$$##')
+HUB ?= hub.example.edu
+links:
+	@version=$$(sed -n 's/^__version__ = "\(.*\)"$$/\1/p' kaiming_lab/__init__.py); \
+	repo="$(REPO)"; [ -n "$$repo" ] || { echo "say which repository: make links REPO=owner/kaiming-lab"; exit 1; }; \
+	name=$${repo##*/}; \
+	echo "Binder:       https://mybinder.org/v2/gh/$$repo/v$$version?urlpath=lab/tree/notebooks/00_start_here.ipynb"; \
+	echo "nbgitpuller:  https://$(HUB)/hub/user-redirect/git-pull?repo=https%3A%2F%2Fgithub.com%2F$$(echo $$repo | sed 's#/#%2F#')&branch=release-$$version&urlpath=lab%2Ftree%2F$$name%2Fnotebooks%2F00_start_here.ipynb"; \
+	echo "image tag:    v$$version"
+
+## classroom-load: size a hub for a class: a local JupyterHub and N students (needs npm;
+## not part of make test): make classroom-load N=24
+N ?= 8
+CHP := $(VENV)/node/node_modules/.bin/configurable-http-proxy
+classroom-load: $(VENV)/.test
+	$(PIP_INSTALL) -e '.[server,test,browser,homework,hub]'
+	[ -x $(CHP) ] || npm install --silent --no-audit --no-fund --prefix $(VENV)/node configurable-http-proxy@5
+	$(BIN)/python benchmarks/classroom_load.py --students $(N) --moves 20
+
+## homework: the graded assignments' student release and autograder, homework/dist/<name>/
+homework: $(VENV)/.test
+	$(BIN)/python homework/build.py
 
 ## explorer: serve the explorer dashboard (the app and one paragraph, no code) with Voila on
 ## 127.0.0.1; one kernel is kept pre-heated, so the next visitor sees the plot at once
-explorer: $(VENV)/.test
+explorer: $(VENV)/.lab
 	$(BIN)/voila notebooks/explorer_dashboard.ipynb --no-browser --Voila.ip=127.0.0.1 --port=$(PORT) \
 		--preheat_kernel=True --pool_size=1
 
@@ -77,9 +130,13 @@ lint: $(VENV)/.test
 format: $(VENV)/.test
 	$(BIN)/ruff format . && $(BIN)/ruff check --fix .
 
-## benchmarks: speed figures (medians, with a baseline measured in the same run)
+## benchmarks: speed figures (medians, with a baseline measured in the same run); the hub's
+## classroom load has its own target (make classroom-load), it needs npm
 benchmarks: $(VENV)/.test
-	for b in benchmarks/*.py; do $(BIN)/python "$$b" || exit 1; done
+	for b in benchmarks/*.py; do \
+		[ "$$b" = benchmarks/classroom_load.py ] && continue; \
+		$(BIN)/python "$$b" || exit 1; \
+	done
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(NEWEST) .pytest_cache .ruff_cache .hypothesis homework/dist

@@ -9,7 +9,13 @@ imports numpy, scipy, matplotlib and kaiming_lab: what any notebook costs
 before it computes anything. Widgets are built but not driven (the explorer's
 moves are measured by ``explorer_latency.py``).
 
-Prints one line per notebook, then a JSON line with every number (MB = 2^20 bytes).
+It also times ``import kaiming_lab.explorer`` (what opening the dashboard
+costs before the app draws) in fresh kernels, the median of ``--import-repeats``,
+and lists which heavy libraries that import pulled in: the explorer needs
+neither scipy nor matplotlib, so neither should be there.
+
+Prints one line per notebook, then a JSON line with every number (MB = 2^20 bytes)
+and the load average (timings on a busy machine are inflated).
 Linux only (reads /proc).
 """
 
@@ -29,6 +35,24 @@ ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
 _PEAK = 'print(open("/proc/self/status").read().split("VmHWM:")[1].split()[0])'
 _BASELINE = "import numpy, scipy, matplotlib.pyplot, kaiming_lab"
+_HEAVY = ("scipy", "scipy.stats", "scipy.special", "matplotlib", "matplotlib.pyplot", "sklearn")
+_IMPORT = (
+    "import sys, time\n"
+    "_t = time.perf_counter()\n"
+    "import kaiming_lab.explorer\n"
+    f"print(time.perf_counter() - _t, *[m for m in {_HEAVY!r} if m in sys.modules])"
+)
+
+
+def explorer_import(repeats: int) -> tuple[float, list[str]]:
+    """Median seconds of ``import kaiming_lab.explorer`` in fresh kernels, and the heavy modules."""
+    times, heavy = [], []
+    for _ in range(repeats):
+        nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(_IMPORT)])
+        NotebookClient(nb, timeout=600, kernel_name="python3").execute()
+        seconds, *heavy = nb.cells[0].outputs[0]["text"].split()
+        times.append(float(seconds))
+    return round(sorted(times)[len(times) // 2], 3), heavy
 
 
 def kernel_peak_mb(nb: nbformat.NotebookNode, directory: Path) -> tuple[float, float]:
@@ -46,6 +70,7 @@ def kernel_peak_mb(nb: nbformat.NotebookNode, directory: Path) -> tuple[float, f
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("names", nargs="*", help="notebook file names (default: all)")
+    parser.add_argument("--import-repeats", type=int, default=5, help="fresh kernels to time")
     args = parser.parse_args()
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     os.environ.setdefault("OMP_NUM_THREADS", "1")
@@ -67,6 +92,11 @@ def main() -> None:
     peaks = [v["peak_mb"] for v in report["notebooks"].values()]
     report["max_peak_mb"] = max(peaks)
     report["median_peak_mb"] = sorted(peaks)[len(peaks) // 2]
+    seconds, heavy = explorer_import(args.import_repeats)
+    print(f"{'import kaiming_lab.explorer':<40} {seconds:>7.3f} s   (pulls in: {heavy or 'none'})")
+    report["explorer_import_s_median"] = seconds
+    report["explorer_import_heavy_modules"] = heavy
+    report["loadavg"] = [round(x, 2) for x in os.getloadavg()]
     print(json.dumps(report))
 
 

@@ -18,7 +18,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import special
 
 from ._validation import check_choice, check_float
 
@@ -102,17 +101,27 @@ def _tanh_derivative(z: Array) -> Array:
     return 1.0 - np.tanh(np.asarray(z, dtype=float)) ** 2
 
 
+def _sigmoid(z: Array) -> Array:
+    from scipy import special  # imported here: the explorer's kernel never needs scipy
+
+    return special.expit(z)
+
+
 def _sigmoid_derivative(z: Array) -> Array:
-    s = special.expit(np.asarray(z, dtype=float))
+    s = _sigmoid(np.asarray(z, dtype=float))
     return s * (1.0 - s)
 
 
 def _gelu(z: Array) -> Array:
+    from scipy import special
+
     z = np.asarray(z, dtype=float)
     return z * special.ndtr(z)
 
 
 def _gelu_derivative(z: Array) -> Array:
+    from scipy import special
+
     z = np.asarray(z, dtype=float)
     with np.errstate(over="ignore", under="ignore"):
         # for large |z| the density term z * phi(z) is 0, not inf * 0
@@ -133,7 +142,7 @@ def _selu_derivative(z: Array) -> Array:
 _FIXED: dict[str, Activation] = {
     "linear": Activation("linear", _linear, _ones, second_moment_ratio=1.0),
     "tanh": Activation("tanh", np.tanh, _tanh_derivative),
-    "sigmoid": Activation("sigmoid", special.expit, _sigmoid_derivative),
+    "sigmoid": Activation("sigmoid", _sigmoid, _sigmoid_derivative),
     "gelu": Activation("gelu", _gelu, _gelu_derivative),
     "selu": Activation("selu", _selu, _selu_derivative),
 }

@@ -35,7 +35,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import optimize
 
 from ._validation import check_float, check_int
 from .activations import Activation, activation_argument, get_activation
@@ -186,6 +185,8 @@ def fixed_point(
             lo, hi = hi, 2.0 * hi
             if hi > Q_CEILING:
                 return math.inf
+    from scipy import optimize  # imported where used: the explorer never needs it
+
     return float(optimize.brentq(excess, lo, hi, xtol=1e-15, rtol=1e-13, maxiter=200))
 
 

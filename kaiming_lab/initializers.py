@@ -18,7 +18,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import special, stats
 
 from ._validation import (
     as_generator,
@@ -258,6 +257,8 @@ def truncated_normal_std(cut: float = 2.0) -> float:
     For ``cut = 2`` it is ``0.87962566103423978``: cutting the tails removes
     about 23% of the variance.
     """
+    from scipy import special  # imported where used: importing the package needs no scipy
+
     cut = check_float("cut", cut, minimum=0.0, strict_minimum=True)
     if cut < _SMALL_CUT:
         return cut / math.sqrt(3.0) * math.sqrt(1.0 - 2.0 * cut * cut / 15.0)
@@ -290,6 +291,8 @@ def he_truncated_normal(
     ``(fan_out, fan_in, *kernel)`` as everywhere in this package (Keras and JAX
     store the transpose).
     """
+    from scipy import stats
+
     corrected = check_bool("corrected", corrected)
     fan_in, _ = compute_fans(shape)
     dims = _checked_shape(shape, memory_budget)

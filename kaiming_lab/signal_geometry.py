@@ -35,7 +35,6 @@ from collections.abc import Sequence
 from functools import lru_cache
 
 import numpy as np
-from scipy import special, stats
 
 from ._validation import as_generator, check_array, check_float, check_int
 from .activations import Activation, activation_argument
@@ -109,6 +108,8 @@ def relu_log_ratio_moments(width: int) -> tuple[float, float]:
     ``log chi^2_K`` has mean ``psi(K/2) + log 2`` and variance ``psi'(K/2)``.
     For large ``n``: mean ``-5 / (2n)``, variance ``5 / n``, to leading order.
     """
+    from scipy import special, stats  # imported where used: importing the package needs no scipy
+
     n = check_int("width", width, minimum=1)
     k = np.arange(1, n + 1)
     p = stats.binom.pmf(k, n, 0.5)
@@ -185,6 +186,8 @@ def within_factor_probability(log_ratio: np.ndarray, log_mean: float, factor: fl
 
 
 def _plain_probability(width: int, depth: int, factor: float) -> float:
+    from scipy import stats
+
     mean, var = relu_log_ratio_moments(width)
     m, s = depth * mean, math.sqrt(depth * var)
     lf = math.log(factor)

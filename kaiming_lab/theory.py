@@ -25,7 +25,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-from scipy import integrate, stats
 
 from ._validation import MAX_DEPTH, check_array, check_float, check_int, check_widths
 from .activations import Activation, activation_argument
@@ -275,6 +274,8 @@ def _describe(dist) -> str:
 
 
 def _check_distribution(dist) -> None:
+    from scipy import stats  # imported where used: importing the package needs no scipy
+
     if not isinstance(getattr(dist, "dist", None), stats.rv_continuous):
         raise TypeError(
             f"dist must be a frozen continuous scipy.stats distribution such as "
@@ -334,6 +335,8 @@ _CROSS_CHECK_RTOL = 1e-7
 
 def _quiet_quad(func, lo: float, hi: float, **kwargs) -> tuple[float, float, bool]:
     """``scipy.integrate.quad`` with warnings caught: ``(value, abserr, clean)``."""
+    from scipy import integrate
+
     with warnings.catch_warnings(record=True) as caught, np.errstate(all="ignore"):
         warnings.simplefilter("always")
         value, err = integrate.quad(func, lo, hi, limit=200, **kwargs)

@@ -21,7 +21,23 @@ ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 # conda-forge names that differ from the PyPI ones
 CONDA_TO_PYPI = {"matplotlib-base": "matplotlib", "pytorch": "torch"}
-NOT_ON_PYPI_LIST = {"python", "pip"}
+NOT_ON_PYPI_LIST = {"python", "pip", "configurable-http-proxy"}
+# The student environment (environment.yml, Binder, hub images) is the runtime
+# dependencies plus these extras; environment-dev.yml holds every other extra.
+STUDENT_EXTRAS = ("server",)
+DEVELOPMENT_ONLY = {
+    "pytest",
+    "nbval",
+    "hypothesis",
+    "ruff",
+    "nbclient",
+    "nbformat",
+    "pyyaml",
+    "playwright",
+    "torch",
+    "otter-grader",
+    "jupyterhub",
+}
 
 
 def _split(requirement: str) -> tuple[str, str]:
@@ -30,16 +46,22 @@ def _split(requirement: str) -> tuple[str, str]:
     return name.lower(), spec[len(name) :].replace(" ", "")
 
 
-def pyproject_requirements() -> dict[str, str]:
-    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    reqs = list(project["dependencies"])
-    for extra in project["optional-dependencies"].values():
-        reqs += [r for r in extra if "python_version" not in r]
+def _pyproject() -> dict:
+    return tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+
+
+def pyproject_requirements(extras: tuple[str, ...] | None = None, *, runtime: bool = True):
+    """``{name: version spec}`` of the runtime list (``runtime``) and ``extras`` (None: all)."""
+    project = _pyproject()
+    reqs = list(project["dependencies"]) if runtime else []
+    for extra, listed in project["optional-dependencies"].items():
+        if extras is None or extra in extras:
+            reqs += [r for r in listed if "python_version" not in r]
     return dict(_split(r) for r in reqs)
 
 
-def conda_requirements() -> dict[str, str]:
-    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+def conda_requirements(text: str) -> dict[str, str]:
+    env = yaml.safe_load(text)
     assert env["channels"] == ["conda-forge"], "only conda-forge, no defaults"
     found = {}
     for dep in env["dependencies"]:
@@ -52,14 +74,105 @@ def conda_requirements() -> dict[str, str]:
     return found
 
 
-def test_environment_yml_lists_what_pyproject_lists():
-    assert conda_requirements() == pyproject_requirements()
+def differences(conda: dict[str, str], pypi: dict[str, str]) -> list[str]:
+    """What differs between a conda list and a pyproject list, one line per package."""
+    found = []
+    for name in sorted(set(conda) | set(pypi)):
+        if name not in pypi:
+            found.append(f"{name}: in the conda file, not in pyproject.toml")
+        elif name not in conda:
+            found.append(f"{name}: in pyproject.toml, not in the conda file")
+        elif conda[name] != pypi[name]:
+            found.append(f"{name}: {conda[name]!r} in the conda file, {pypi[name]!r} in pyproject")
+    return found
+
+
+def development_packages(conda: dict[str, str]) -> list[str]:
+    return sorted(set(conda) & DEVELOPMENT_ONLY)
+
+
+STUDENT_ENV = (ROOT / "environment.yml").read_text()
+DEV_ENV = (ROOT / "environment-dev.yml").read_text()
+
+
+def _dev_extras() -> tuple[str, ...]:
+    return tuple(e for e in _pyproject()["optional-dependencies"] if e not in STUDENT_EXTRAS)
+
+
+def test_environment_yml_is_the_runtime_list_plus_the_server():
+    student = pyproject_requirements(STUDENT_EXTRAS)
+    assert differences(conda_requirements(STUDENT_ENV), student) == []
+
+
+def test_environment_dev_yml_is_every_other_extra():
+    dev = pyproject_requirements(_dev_extras(), runtime=False)
+    assert differences(conda_requirements(DEV_ENV), dev) == []
+
+
+def test_student_environment_names_no_test_browser_or_torch_package():
+    assert development_packages(conda_requirements(STUDENT_ENV)) == []
+    assert development_packages(pyproject_requirements(STUDENT_EXTRAS)) == []
+
+
+def test_the_step_checks_catch_a_drift():
+    """The checks above fail on a drifted file: a line lost, a pin changed, pytest added."""
+    student = pyproject_requirements(STUDENT_EXTRAS)
+    lost = re.sub(r"^  - numpy.*\n", "", STUDENT_ENV, flags=re.MULTILINE)
+    assert differences(conda_requirements(lost), student) == [
+        "numpy: in pyproject.toml, not in the conda file"
+    ]
+    changed = STUDENT_ENV.replace("scipy>=1.10", "scipy>=1.11")
+    assert [d.split(":")[0] for d in differences(conda_requirements(changed), student)] == ["scipy"]
+    added = STUDENT_ENV.replace("  - pip  ", "  - pytest>=7.4  # tests\n  - pip  ")
+    assert development_packages(conda_requirements(added)) == ["pytest"]
 
 
 def test_every_environment_line_says_what_it_is_for():
-    for line in (ROOT / "environment.yml").read_text().splitlines():
-        if line.strip().startswith("- "):
-            assert "#" in line, f"environment.yml line has no comment: {line!r}"
+    for text in (STUDENT_ENV, DEV_ENV):
+        for line in text.splitlines():
+            if line.strip().startswith("- "):
+                assert "#" in line, f"environment line has no comment: {line!r}"
+
+
+def _pins() -> dict[str, str]:
+    pins = {}
+    for line in (ROOT / "constraints.txt").read_text().splitlines():
+        line = line.split("#")[0].strip()
+        if line:
+            name, _, version = line.partition("==")
+            pins[re.sub(r"[-_.]+", "-", name).lower()] = version
+    return pins
+
+
+def test_constraints_pin_every_listed_package_within_its_range():
+    from packaging.specifiers import SpecifierSet
+
+    pins = _pins()
+    for name, spec in pyproject_requirements().items():
+        assert name in pins, f"{name} is not pinned in constraints.txt (make pins)"
+        assert pins[name] in SpecifierSet(spec), f"{name}=={pins[name]} is outside {spec}"
+
+
+def test_the_pinned_versions_are_the_installed_ones():
+    """make test runs on the pins: a package installed at another version means a stale .venv."""
+    from importlib import metadata
+
+    for name in ("numpy", "scipy", "matplotlib", "ipywidgets", "bqplot", "nbval"):
+        installed = metadata.version(name).split("+")[0]
+        assert installed == _pins()[name], f"{name} {installed} installed, pinned {_pins()[name]}"
+
+
+def test_the_version_is_written_in_one_place():
+    from importlib import metadata
+
+    import kaiming_lab
+
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert "version" not in pyproject["project"]
+    assert pyproject["project"]["dynamic"] == ["version"]
+    attr = pyproject["tool"]["setuptools"]["dynamic"]["version"]["attr"]
+    assert attr == "kaiming_lab.__version__"
+    assert metadata.version("kaiming-lab") == kaiming_lab.__version__
 
 
 def test_readme_opens_with_the_two_commands():
@@ -112,3 +225,17 @@ def test_start_here_links_every_notebook():
     for path in NOTEBOOKS:
         if path != start:
             assert path.name in text, f"00_start_here does not mention {path.name}"
+
+
+def test_the_guide_pins_its_links_to_this_release():
+    """Binder links name the tag v<version>, nbgitpuller links the branch release-<version>."""
+    import kaiming_lab
+
+    guide = (ROOT / "LECTURER.md").read_text()
+    version = kaiming_lab.__version__
+    binder = re.findall(r"https://mybinder\.org/v2/gh/[^\s)`]+", guide)
+    puller = re.findall(r"https://\S+/git-pull\?[^\s)`]+", guide)
+    assert binder and all(f"/kaiming-lab/v{version}?" in link for link in binder)
+    assert puller and all(f"&branch=release-{version}&" in link for link in puller)
+    assert f'tag: "v{version}"' in guide, "the hub snippet's image tag"
+    assert "OWNER" not in guide and "https://HUB/" not in guide
