@@ -245,6 +245,12 @@ def softmax_cross_entropy(logits: np.ndarray, y: np.ndarray) -> float:
     return float(-log_p[np.arange(len(y)), y].mean())
 
 
+def _loss(params: Params, X: np.ndarray, y: np.ndarray) -> float:
+    """Mean cross-entropy of the net on ``(X, y)``, forward pass only (no gradients)."""
+    log_p = _log_softmax(_forward_with_cache(params, X)[0])
+    return float(-log_p[np.arange(X.shape[0]), y].mean())
+
+
 def _loss_and_grads(params: Params, X: np.ndarray, y: np.ndarray) -> tuple[float, Params]:
     """Unchecked core of :func:`loss_and_grads` (the training loop calls this)."""
     logits, inputs = _forward_with_cache(params, X)
@@ -610,7 +616,7 @@ def train(
             )
             if ratio is not None:
                 with np.errstate(over="ignore", invalid="ignore"):
-                    loss = _loss_and_grads(params, X_train, y_train)[0]
+                    loss = _loss(params, X_train, y_train)
             if ratio is None or not math.isfinite(loss):
                 diverged_at = epoch
                 divergence = f"the loss or the weights became NaN or infinite in epoch {epoch}"

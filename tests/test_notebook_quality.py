@@ -122,7 +122,6 @@ MAX_BARE_CHECK_LINES = 3
 BARE_CHECKS_PENDING: set[str] = {
     "01_the_network.ipynb",
     "03_variance_of_a_sum.ipynb",
-    "07_training_deep_nets.ipynb",
     "09_activations_and_gains.ipynb",
     "10_beyond_kaiming.ipynb",
 }
