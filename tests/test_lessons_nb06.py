@@ -270,3 +270,19 @@ def test_checks_do_not_print(capsys):
     check_rms_change(lambda m, d: m)
     check_backward_step(_right_step)
     assert capsys.readouterr().out == ""
+
+
+def test_snapshot_uses_the_live_explorers_colours(kaiming_snapshot):
+    """One convention everywhere: this network in the app's network colour (dots), the theory
+    in its theory colour (dashed), in both panels of the static picture."""
+    import matplotlib.colors
+
+    from kaiming_lab.explorer.figure import NETWORK_COLOR, THEORY_COLOR
+
+    for plot in (plot_forward_panel, plot_backward_panel):
+        lines = {line.get_label(): line for line in plot(kaiming_snapshot).get_lines()}
+        network, theory = lines["this network"], lines["theory"]
+        assert matplotlib.colors.same_color(network.get_color(), NETWORK_COLOR)
+        assert network.get_marker() == "o" and network.get_linestyle() == "None"
+        assert matplotlib.colors.same_color(theory.get_color(), THEORY_COLOR)
+        assert theory.get_linestyle() == "--"
