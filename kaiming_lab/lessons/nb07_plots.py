@@ -47,8 +47,9 @@ _LINESTYLES = ("-", "--", ":", "-.")
 def _style(history: TrainingHistory, histories: list[TrainingHistory]) -> dict:
     """Colour by initialisation; line style by optimiser (SGD solid, Adam dashed) when the
     runs use both, else by depth (deepest solid)."""
-    if len({h.optimizer for h in histories}) > 1:
-        rank = 0 if history.optimizer == "sgd" else 1
+    optimizers = {getattr(h, "optimizer", "sgd") for h in histories}  # older histories: SGD
+    if len(optimizers) > 1:
+        rank = 0 if getattr(history, "optimizer", "sgd") == "sgd" else 1
     else:
         rank = sorted({h.depth for h in histories}, reverse=True).index(history.depth)
     return {
