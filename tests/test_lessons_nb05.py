@@ -78,11 +78,14 @@ def test_every_input_has_negative_entries_so_a_relu_on_the_input_fails() -> None
 
 
 @pytest.mark.parametrize("factor", [0.991, 1.009])
-def test_within_one_percent_is_accepted_and_two_percent_is_not(factor: float) -> None:
+def test_within_one_percent_is_never_called_wrong(factor: float) -> None:
     assert check_first_layer_variance(lambda x: factor * right(x))
-    assert check_xavier_shrink(factor * 2.0**-12)
     assert not check_first_layer_variance(lambda x: (1 + 2 * (factor - 1) / 0.9) * right(x))
+    close = check_xavier_shrink(factor * 2.0**-12)
+    assert not close and close.message.startswith("Close") and "digits" in close.message
     assert check_xavier_shrink(2.44e-4)  # three significant figures
+    far = check_xavier_shrink((1 + 2 * (factor - 1) / 0.9) * 2.0**-12)
+    assert far.message.startswith("Not yet")
 
 
 def test_other_failures_are_reported_in_words() -> None:
