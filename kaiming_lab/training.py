@@ -13,8 +13,9 @@ the number of weight layers, so ``widths`` has ``H + 1`` entries.
 The loss is the mean softmax cross-entropy, computed with the log-sum-exp
 shift. Gradients are derived by hand (no autograd) and checked against finite
 differences in ``tests/test_training.py``. The optimiser is SGD with momentum
-in PyTorch's form. All randomness comes from ``numpy.random.Generator``
-objects built from the seed passed in; nothing touches global state.
+in PyTorch's form, or Adam (Kingma and Ba 2015, PyTorch's defaults). All
+randomness comes from ``numpy.random.Generator`` objects built from the seed
+passed in; nothing touches global state.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -41,9 +43,12 @@ from .initializers import kaiming_normal, xavier_normal
 __all__ = [
     "DIVERGENCE_FACTOR",
     "INITS",
+    "OPTIMIZERS",
+    "AdamState",
     "Params",
     "TrainingHistory",
     "accuracy",
+    "adam_step",
     "forward",
     "gradient_norms",
     "gradient_norms_at_init",
@@ -60,6 +65,9 @@ __all__ = [
 
 #: Initialisations accepted by :func:`init_mlp` and :func:`train`.
 INITS: tuple[str, ...] = ("kaiming", "kaiming_fan_out", "xavier")
+
+#: Optimisers accepted by :func:`train`.
+OPTIMIZERS: tuple[str, ...] = ("sgd", "adam")
 
 #: :func:`train` stops and reports divergence when the training loss after an epoch exceeds
 #: this many times the starting loss (or ``ln(n_classes)``, the chance level, if larger).
@@ -237,6 +245,12 @@ def softmax_cross_entropy(logits: np.ndarray, y: np.ndarray) -> float:
     return float(-log_p[np.arange(len(y)), y].mean())
 
 
+def _loss(params: Params, X: np.ndarray, y: np.ndarray) -> float:
+    """Mean cross-entropy of the net on ``(X, y)``, forward pass only (no gradients)."""
+    log_p = _log_softmax(_forward_with_cache(params, X)[0])
+    return float(-log_p[np.arange(X.shape[0]), y].mean())
+
+
 def _loss_and_grads(params: Params, X: np.ndarray, y: np.ndarray) -> tuple[float, Params]:
     """Unchecked core of :func:`loss_and_grads` (the training loop calls this)."""
     logits, inputs = _forward_with_cache(params, X)
@@ -301,6 +315,95 @@ def sgd_momentum_step(
     return _momentum_update(params, grads, velocity, lr, momentum)
 
 
+@dataclass(frozen=True, eq=False)
+class AdamState:
+    """Adam's running averages: ``first`` (of ``g``) and ``second`` (of ``g**2``), per
+    weight and bias, and ``step``, the number of steps taken. Start from :meth:`zeros`."""
+
+    first: Params
+    second: Params
+    step: int = 0
+
+    @classmethod
+    def zeros(cls, params: Params) -> AdamState:
+        """The state before the first step: all averages zero, ``step = 0``."""
+        zeros = [(np.zeros_like(W), np.zeros_like(b)) for W, b in params]
+        return cls(first=zeros, second=[(W.copy(), b.copy()) for W, b in zeros], step=0)
+
+
+def adam_step(
+    params: Params,
+    grads: Params,
+    state: AdamState,
+    *,
+    lr: float,
+    betas: tuple[float, float] = (0.9, 0.999),
+    eps: float = 1e-8,
+) -> tuple[Params, AdamState]:
+    """One Adam step (Kingma and Ba 2015, PyTorch's form); returns new ``(params, state)``.
+
+    For every weight and bias ``p`` with gradient ``g``, at step ``t = state.step + 1``:
+
+        m <- b1 m + (1 - b1) g,      v <- b2 v + (1 - b2) g**2,
+        p <- p - lr * (m / (1 - b1**t)) / (sqrt(v / (1 - b2**t)) + eps).
+
+    The step divides by the gradient's own running size, so multiplying every
+    gradient by a constant ``c`` changes it only through ``eps`` (the first
+    step is ``lr * g / (|g| + eps)``, about ``lr`` per entry). Inputs are untouched.
+    """
+    lr = check_float("lr", lr, minimum=0.0, strict_minimum=True)
+    if not (isinstance(betas, Sequence) and len(betas) == 2):
+        raise TypeError(f"betas must be a pair (b1, b2), got {betas!r}")
+    b1 = check_float("betas[0]", betas[0], minimum=0.0, maximum=1.0)
+    b2 = check_float("betas[1]", betas[1], minimum=0.0, maximum=1.0)
+    if b1 >= 1.0 or b2 >= 1.0:
+        raise ValueError(f"betas must each be in [0, 1), got {betas!r}")
+    eps = check_float("eps", eps, minimum=0.0, strict_minimum=True)
+    params = _check_params(params)
+    if not isinstance(state, AdamState):
+        raise TypeError(f"state must be an AdamState (AdamState.zeros(params)), got {state!r}")
+    for name, other in (
+        ("grads", grads),
+        ("state.first", state.first),
+        ("state.second", state.second),
+    ):
+        shapes = [(W.shape, b.shape) for W, b in other]
+        if shapes != [(W.shape, b.shape) for W, b in params]:
+            raise ValueError(f"{name} must have the same layer shapes as params, got {shapes}")
+    return _adam_update(params, grads, state, lr, b1, b2, eps)
+
+
+def _adam_update(
+    params: Params,
+    grads: Params,
+    state: AdamState,
+    lr: float,
+    b1: float,
+    b2: float,
+    eps: float,
+) -> tuple[Params, AdamState]:
+    """:func:`adam_step` without the argument checks."""
+    t = state.step + 1
+    c1, c2 = 1.0 - b1**t, 1.0 - b2**t
+    new_params: Params = []
+    first: Params = []
+    second: Params = []
+    for p_pair, g_pair, m_pair, v_pair in zip(
+        params, grads, state.first, state.second, strict=True
+    ):
+        new_p, new_m, new_v = [], [], []
+        for p, g, m, v in zip(p_pair, g_pair, m_pair, v_pair, strict=True):
+            m = b1 * m + (1.0 - b1) * g
+            v = b2 * v + (1.0 - b2) * g * g
+            new_p.append(p - lr * (m / c1) / (np.sqrt(v / c2) + eps))
+            new_m.append(m)
+            new_v.append(v)
+        new_params.append((new_p[0], new_p[1]))
+        first.append((new_m[0], new_m[1]))
+        second.append((new_v[0], new_v[1]))
+    return new_params, AdamState(first=first, second=second, step=t)
+
+
 def accuracy(params: Params, X: np.ndarray, y: np.ndarray) -> float:
     """Fraction of samples whose largest logit is the true class (ties go to the lower class)."""
     logits = forward(params, X)
@@ -363,6 +466,7 @@ class TrainingHistory:
     NaN or infinite, or the loss grew past ``divergence_factor`` (100 by
     default) times its starting value; ``None`` if it never did. The loss of
     that epoch is not in ``train_loss``; ``divergence`` says in words what happened.
+    ``optimizer`` is ``"sgd"`` (SGD with momentum) or ``"adam"`` (``momentum`` unused).
     """
 
     widths: list[int]
@@ -378,6 +482,7 @@ class TrainingHistory:
     diverged_at_epoch: int | None = None
     seconds: float = 0.0
     divergence: str | None = None
+    optimizer: str = "sgd"
 
     @property
     def depth(self) -> int:
@@ -397,8 +502,9 @@ class TrainingHistory:
 
     @property
     def label(self) -> str:
-        """Short name for legends, e.g. ``"kaiming, 30 layers"``."""
-        return f"{self.init}, {self.depth} layers"
+        """Short name for legends, e.g. ``"kaiming, 30 layers"`` (``", Adam"`` added for Adam)."""
+        suffix = ", Adam" if self.optimizer == "adam" else ""
+        return f"{self.init}, {self.depth} layers{suffix}"
 
     def __repr__(self) -> str:
         status = (
@@ -442,12 +548,16 @@ def train(
     seed: int = 0,
     progress: ProgressCallback | None = None,
     divergence_factor: float = DIVERGENCE_FACTOR,
+    optimizer: str = "sgd",
 ) -> TrainingHistory:
-    """Train a plain ReLU MLP with mini-batch SGD + momentum and record its history.
+    """Train a plain ReLU MLP with mini-batch SGD + momentum (or Adam) and record its history.
 
     Each epoch visits the training set once in a fresh random order, in
     batches of ``batch_size`` (the last one may be smaller), taking one
-    :func:`sgd_momentum_step` per batch on the mean cross-entropy of the batch.
+    :func:`sgd_momentum_step` per batch on the mean cross-entropy of the batch
+    (``optimizer="sgd"``), or one :func:`adam_step` with PyTorch's defaults
+    ``betas = (0.9, 0.999)``, ``eps = 1e-8`` (``optimizer="adam"``; ``momentum``
+    is then not used).
     ``seed`` fixes both the weights (via :func:`init_mlp`) and the batch order,
     from separate streams, so changing ``init`` changes nothing else.
 
@@ -463,6 +573,7 @@ def train(
     """
     widths = _check_widths(widths)
     init = check_choice("init", init, INITS)
+    optimizer = check_choice("optimizer", optimizer, OPTIMIZERS)
     lr = check_float("lr", lr, minimum=0.0, strict_minimum=True)
     momentum = check_float("momentum", momentum, minimum=0.0, maximum=1.0)
     batch_size = check_int("batch_size", batch_size, minimum=1)
@@ -483,7 +594,13 @@ def train(
     with one_blas_thread():
         params = starting_params(widths, init=init, seed=seed)
         _, batch_rng = _streams(seed)
-        velocity: Params = [(np.zeros_like(W), np.zeros_like(b)) for W, b in params]
+        state: object
+        if optimizer == "adam":
+            state = AdamState.zeros(params)
+            update = _adam_updater(lr)
+        else:
+            state = [(np.zeros_like(W), np.zeros_like(b)) for W, b in params]
+            update = _sgd_updater(lr, momentum)
         loss, grads = _loss_and_grads(params, X_train, y_train)
         losses = [loss]
         grad_norms_init = np.array([float(np.linalg.norm(gW)) for gW, _ in grads])
@@ -494,12 +611,12 @@ def train(
         ceiling = divergence_factor * max(losses[0], math.log(n_classes))
 
         for epoch in range(1, epochs + 1):
-            params, velocity, ratio = _run_epoch(
-                params, velocity, X_train, y_train, lr, momentum, batch_size, batch_rng
+            params, state, ratio = _run_epoch(
+                params, state, X_train, y_train, update, batch_size, batch_rng
             )
             if ratio is not None:
                 with np.errstate(over="ignore", invalid="ignore"):
-                    loss = _loss_and_grads(params, X_train, y_train)[0]
+                    loss = _loss(params, X_train, y_train)
             if ratio is None or not math.isfinite(loss):
                 diverged_at = epoch
                 divergence = f"the loss or the weights became NaN or infinite in epoch {epoch}"
@@ -531,6 +648,7 @@ def train(
         diverged_at_epoch=diverged_at,
         seconds=time.perf_counter() - start,
         divergence=divergence,
+        optimizer=optimizer,
     )
 
 
@@ -559,21 +677,35 @@ def run_epoch(
     batch_size = check_int("batch_size", batch_size, minimum=1)
     X = _check_features("X", X, params[0][0].shape[1])
     y = _check_labels("y", y, X.shape[0], params[-1][0].shape[0])
+    update = _sgd_updater(lr, momentum)
     with one_blas_thread():
-        return _run_epoch(params, velocity, X, y, lr, momentum, batch_size, as_generator(rng))
+        return _run_epoch(params, velocity, X, y, update, batch_size, as_generator(rng))
+
+
+#: ``update(params, grads, state) -> (new_params, new_state)``: one optimiser step, unchecked.
+_Update = Callable[[Params, Params, Any], tuple[Params, Any]]
+
+
+def _sgd_updater(lr: float, momentum: float) -> _Update:
+    """One SGD-with-momentum step as an update function (state: the velocity)."""
+    return lambda params, grads, velocity: _momentum_update(params, grads, velocity, lr, momentum)
+
+
+def _adam_updater(lr: float) -> _Update:
+    """One Adam step with PyTorch's defaults as an update function (state: an AdamState)."""
+    return lambda params, grads, state: _adam_update(params, grads, state, lr, 0.9, 0.999, 1e-8)
 
 
 def _run_epoch(
     params: Params,
-    velocity: Params,
+    velocity: Any,
     X: np.ndarray,
     y: np.ndarray,
-    lr: float,
-    momentum: float,
+    update: _Update,
     batch_size: int,
     rng: np.random.Generator,
-) -> tuple[Params, Params, np.ndarray | None]:
-    """:func:`run_epoch` without the argument checks."""
+) -> tuple[Params, Any, np.ndarray | None]:
+    """:func:`run_epoch` without the argument checks; ``velocity`` is the optimiser's state."""
     order = rng.permutation(X.shape[0])
     ratio_sum = np.zeros(len(params))
     steps = 0
@@ -583,7 +715,7 @@ def _run_epoch(
             loss, grads = _loss_and_grads(params, X[idx], y[idx])
             if not math.isfinite(loss):
                 return params, velocity, None
-            new_params, velocity = _momentum_update(params, grads, velocity, lr, momentum)
+            new_params, velocity = update(params, grads, velocity)
             ratio_sum += [
                 np.linalg.norm(W_new - W) / np.linalg.norm(W)
                 for (W, _), (W_new, _) in zip(params, new_params, strict=True)

@@ -9,7 +9,12 @@ import numpy as np
 import pytest
 
 from kaiming_lab.ensembles import simulate_networks
-from kaiming_lab.lessons.nb05_proposition import check_first_layer_variance, log_step_variance
+from kaiming_lab.lessons.nb05_proposition import (
+    _FIRST_LAYER_INPUTS,
+    check_first_layer_variance,
+    check_xavier_shrink,
+    log_step_variance,
+)
 from kaiming_lab.montecarlo import estimate_variance
 
 
@@ -36,6 +41,7 @@ SLIPS = [
     (lambda x: 2 / x.size * np.sum(x) ** 2, "cross terms"),
     (lambda x: 2 * np.var(x), "x is fixed"),
     (lambda x: 2 * np.var(x, ddof=1), "x is fixed"),
+    (lambda x: 2 / x.size * np.sum(np.maximum(x, 0) ** 2), "negative entries"),
 ]
 
 
@@ -60,9 +66,26 @@ def test_known_slips_are_named(student, words: str) -> None:
 
 
 def test_a_constant_fails_on_another_length() -> None:
-    # right for x = (1, 2, 2, 4) only: the check tries other lengths
-    result = check_first_layer_variance(lambda x: 12.5)
+    # right for x = (1, -2, 3, 4) only: the check tries other lengths
+    result = check_first_layer_variance(lambda x: 15.0)
     assert not result and "length 9" in result.message
+
+
+def test_every_input_has_negative_entries_so_a_relu_on_the_input_fails() -> None:
+    relu_first = check_first_layer_variance(lambda x: 2 / x.size * np.sum(np.maximum(x, 0) ** 2))
+    assert not relu_first and "negative entries" in relu_first.message
+    assert all((x < 0).any() for x in _FIRST_LAYER_INPUTS)
+
+
+@pytest.mark.parametrize("factor", [0.991, 1.009])
+def test_within_one_percent_is_never_called_wrong(factor: float) -> None:
+    assert check_first_layer_variance(lambda x: factor * right(x))
+    assert not check_first_layer_variance(lambda x: (1 + 2 * (factor - 1) / 0.9) * right(x))
+    close = check_xavier_shrink(factor * 2.0**-12)
+    assert not close and close.message.startswith("Close") and "digits" in close.message
+    assert check_xavier_shrink(2.44e-4)  # three significant figures
+    far = check_xavier_shrink((1 + 2 * (factor - 1) / 0.9) * 2.0**-12)
+    assert far.message.startswith("Not yet")
 
 
 def test_other_failures_are_reported_in_words() -> None:
@@ -73,20 +96,15 @@ def test_other_failures_are_reported_in_words() -> None:
 
 
 def test_messages_never_contain_the_expected_values() -> None:
-    inputs = [
-        np.array([1.0, 2.0, 2.0, 4.0]),
-        np.array([0.5, 3.0, 1.0, 2.5, 1.5, 0.2, 2.0, 1.0, 4.0]),
-        np.linspace(0.1, 5.0, 50),
-    ]
-    expected = [right(x) for x in inputs]
-    for student in [s for s, _ in SLIPS] + [lambda x: 1.3 * right(x), lambda x: 12.5]:
+    expected = [right(x) for x in _FIRST_LAYER_INPUTS]
+    for student in [s for s, _ in SLIPS] + [lambda x: 1.3 * right(x), lambda x: 15.0]:
         message = re.sub(r"\s", "", check_first_layer_variance(student).message)
         for value in expected:
             assert f"{value:.3g}" not in message
 
 
 def test_the_first_layer_formula_by_simulation() -> None:
-    x = np.array([[1.0, 2, 2, 4]])
+    x = np.array([[1.0, -2, 3, 4]])
     ens = simulate_networks(400, depth=1, width=4, x=x, seed=0)
     assert ens.layer_estimates()[0].agrees_with(right(x[0]))
 

@@ -23,6 +23,8 @@ from kaiming_lab.lessons.nb06_explorer import (
     plot_backward_panel,
     plot_explorer_snapshot,
     plot_forward_panel,
+    pytorch_default_stack,
+    rms_drift,
     rms_growth,
 )
 
@@ -87,16 +89,77 @@ def test_panels_draw_into_given_axes(kaiming_snapshot):
 # exercise 5's solution quotes these numbers
 
 
+#: Exercise 5's solution: width -> (share > 10x off, median ln rms ratio, leading-order drift,
+#: exact drift) over the 99 steps of a depth-100 net, 20 seeds.
+EXERCISE_5 = {
+    64: (0.25, -1.2, -1.9, -2.0),
+    32: (0.85, -4.3, -3.9, -4.1),
+    24: (1.0, -5.9, -5.2, -5.6),
+    16: (1.0, -9.4, -7.7, -8.7),
+}
+
+
 def test_width_survey_numbers_quoted_in_exercise_5():
-    quoted = {64: (0.25, -1.2), 32: (0.85, -4.3), 24: (1.0, -5.9), 16: (1.0, -9.4)}
-    for n, (share, median) in quoted.items():
-        growth = rms_growth(100, n, range(20))
-        assert np.mean((growth > 10) | (growth < 0.1)) == pytest.approx(share)
-        assert round(float(np.median(np.log(growth))), 1) == median
-        # the median of ln rms follows the drift -5 h / (4 n) within 4 standard errors of a
-        # median (about 1.25 sd / sqrt(20), with sd of ln rms about sqrt(5 h / n) / 2)
-        drift, sd = -5 * 99 / (4 * n), np.sqrt(5 * 99 / n) / 2
-        assert abs(np.median(np.log(growth)) - drift) < 4 * 1.25 * sd / np.sqrt(20)
+    for n, (share, median, leading, exact) in EXERCISE_5.items():
+        growth = np.log(rms_growth(100, n, range(20)))
+        assert np.mean(np.abs(growth) > np.log(10)) == pytest.approx(share)
+        assert round(float(np.median(growth)), 1) == median
+        assert np.round(rms_drift(99, n), 1).tolist() == [leading, exact]
+        # the median against the exact single-input drift, in standard errors of a median of
+        # 20 (about 1.25 sd / sqrt(20), sd measured from the same 20 networks): within one at
+        # widths 32, 24, 16; at width 64 about two above ("the pooled factor drifts less")
+        se = 1.25 * growth.std(ddof=1) / np.sqrt(20)
+        off = (np.median(growth) - rms_drift(99, n)[1]) / se
+        assert (1.5 < off < 2.5) if n == 64 else abs(off) < 1
+
+
+def test_leading_order_drift_misses_by_a_layer_at_narrow_widths():
+    """Exercise 5: -5h/(4n) is within 5 % of the exact drift at width 256, over 10 % off at 16."""
+    leading, exact = rms_drift(99, 256)
+    assert exact < leading < 0 and abs(leading / exact - 1) < 0.05
+    leading, exact = rms_drift(99, 16)
+    assert exact < leading < 0 and abs(leading / exact - 1) > 0.1
+
+
+def test_threshold_width_of_the_spread_alone():
+    """Exercise 5: one sd of ln mean square, sqrt(5 * 99 / n), reaches ln 100 near width 24;
+    'most networks ten-fold off' from the spread alone needs it to reach ln 100 / 0.674
+    (the median of |N(0, 1)|), near width 11."""
+    from scipy import stats
+
+    assert round(5 * 99 / np.log(100) ** 2) == 23
+    median_abs = stats.norm.ppf(0.75)
+    assert round(5 * 99 / (np.log(100) / median_abs) ** 2) == 11
+
+
+# ---------------------------------------------------------------------------
+# PyTorch's nn.Linear default, with and without its bias (notebook 06)
+
+
+def test_default_weights_without_bias_keep_a_sixth_per_layer():
+    run = pytorch_default_stack(50, 256, seed=0, bias=False)
+    # one network's ln mean square spreads by about sqrt(5 * 49 / 256) ~ 1 over 49 layers:
+    # 4 of those either way around (1/6)^49 on the mean square
+    ratio = (run.rms[-1] / run.rms[0]) ** 2
+    assert abs(np.log(ratio / (1 / 6) ** 49)) < 4 * np.sqrt(5 * 49 / 256)
+    assert round(-np.log10(run.rms[-1] / run.rms[0])) == 19
+
+
+def test_default_bias_sets_a_floor_of_two_fifths_over_n_and_forgets_the_input():
+    width = 256
+    last = np.array([pytorch_default_stack(50, width, seed=s).rms[-1] ** 2 for s in range(8)])
+    se = last.std(ddof=1) / np.sqrt(last.size)
+    assert abs(last.mean() - 2 / (5 * width)) < 4 * se  # q* = q*/6 + 1/(3n)
+    run = pytorch_default_stack(50, width, seed=0)
+    assert round(run.rms[-1], 2) == 0.04  # "rms about 0.04", quoted in notebook 06
+    assert run.input_part[-1] < 1e-12 * run.rms[0]
+
+
+def test_default_stack_checks_its_arguments():
+    with pytest.raises(TypeError, match="bias"):
+        pytorch_default_stack(3, 4, bias=1)
+    with pytest.raises(ValueError, match="batch"):
+        pytorch_default_stack(3, 4, batch=1)
 
 
 # ---------------------------------------------------------------------------
@@ -207,3 +270,19 @@ def test_checks_do_not_print(capsys):
     check_rms_change(lambda m, d: m)
     check_backward_step(_right_step)
     assert capsys.readouterr().out == ""
+
+
+def test_snapshot_uses_the_live_explorers_colours(kaiming_snapshot):
+    """One convention everywhere: this network in the app's network colour (dots), the theory
+    in its theory colour (dashed), in both panels of the static picture."""
+    import matplotlib.colors
+
+    from kaiming_lab.explorer.figure import NETWORK_COLOR, THEORY_COLOR
+
+    for plot in (plot_forward_panel, plot_backward_panel):
+        lines = {line.get_label(): line for line in plot(kaiming_snapshot).get_lines()}
+        network, theory = lines["this network"], lines["theory"]
+        assert matplotlib.colors.same_color(network.get_color(), NETWORK_COLOR)
+        assert network.get_marker() == "o" and network.get_linestyle() == "None"
+        assert matplotlib.colors.same_color(theory.get_color(), THEORY_COLOR)
+        assert theory.get_linestyle() == "--"

@@ -119,9 +119,7 @@ def test_every_next_is_a_working_link(path: Path) -> None:
 MAX_BARE_CHECK_LINES = 3
 #: Notebooks whose bare-check blocks are still being moved (strict xfail: a
 #: notebook that no longer has one fails here until it leaves this set).
-BARE_CHECKS_PENDING: set[str] = {
-    "07_training_deep_nets.ipynb",
-}
+BARE_CHECKS_PENDING: set[str] = set()
 
 
 def _is_check(statement: ast.stmt) -> bool:

@@ -107,3 +107,35 @@ def test_plots_leave_rcparams_alone():
     plot_loss_curves([_history("kaiming", 3)])
     plot_update_ratios(_history("xavier", 3))
     assert dict(matplotlib.rcParams) == before
+
+
+def test_runs_are_coloured_from_the_course_palette_and_styled_by_optimizer():
+    from dataclasses import replace
+
+    from kaiming_lab import style
+
+    sgd, xavier = _history("kaiming", 3), _history("xavier", 3)
+    adam = replace(_history("xavier", 3), optimizer="adam")
+    ax = plot_accuracy_curves([sgd, xavier, adam])
+    lines = {line.get_label(): line for line in ax.get_lines()}
+    assert matplotlib.colors.same_color(lines["kaiming, 3 layers"].get_color(), style.PALETTE[0])
+    assert matplotlib.colors.same_color(lines["xavier, 3 layers"].get_color(), style.PALETTE[1])
+    assert (
+        lines["xavier, 3 layers, Adam"].get_linestyle() != lines["xavier, 3 layers"].get_linestyle()
+    )
+
+
+def test_no_layer_line_is_pale_on_white():
+    """The update-ratio lines stop short of viridis' yellow end: every line keeps
+    WCAG's 3:1 contrast for graphics against the white background."""
+
+    def luminance(rgb):
+        c = np.asarray(rgb[:3])
+        c = np.where(c <= 0.03928, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+        return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2]
+
+    ax = plot_update_ratios(_history("kaiming", 12))
+    layer_lines = [line for line in ax.get_lines() if line.get_linestyle() == "-"]
+    assert len(layer_lines) == 12
+    contrasts = [1.05 / (luminance(line.get_color()) + 0.05) for line in layer_lines]
+    assert min(contrasts) >= 3.0

@@ -19,7 +19,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.cm import ScalarMappable
-from matplotlib.colors import Normalize
+from matplotlib.colors import ListedColormap, Normalize
 from matplotlib.ticker import MaxNLocator
 
 from .. import style
@@ -33,15 +33,27 @@ __all__ = [
     "plot_update_ratios",
 ]
 
-_INIT_COLOURS = {"kaiming": "C0", "xavier": "C1", "kaiming_fan_out": "C2"}
+#: The course palette (Okabe-Ito), fixed per initialisation so every figure agrees.
+_INIT_COLOURS = {
+    "kaiming": style.PALETTE[0],
+    "xavier": style.PALETTE[1],
+    "kaiming_fan_out": style.PALETTE[2],
+}
+#: Fraction of viridis used for the layers: its last, yellow part is unreadable on white.
+_LAYER_CMAP_TOP = 0.55
 _LINESTYLES = ("-", "--", ":", "-.")
 
 
-def _style(history: TrainingHistory, depths: list[int]) -> dict:
-    """Colour by initialisation, line style by depth (deepest solid)."""
-    rank = sorted(set(depths), reverse=True).index(history.depth)
+def _style(history: TrainingHistory, histories: list[TrainingHistory]) -> dict:
+    """Colour by initialisation; line style by optimiser (SGD solid, Adam dashed) when the
+    runs use both, else by depth (deepest solid)."""
+    optimizers = {getattr(h, "optimizer", "sgd") for h in histories}  # older histories: SGD
+    if len(optimizers) > 1:
+        rank = 0 if getattr(history, "optimizer", "sgd") == "sgd" else 1
+    else:
+        rank = sorted({h.depth for h in histories}, reverse=True).index(history.depth)
     return {
-        "color": _INIT_COLOURS.get(history.init, "C3"),
+        "color": _INIT_COLOURS.get(history.init, style.PALETTE[3]),
         "linestyle": _LINESTYLES[rank % len(_LINESTYLES)],
     }
 
@@ -49,13 +61,12 @@ def _style(history: TrainingHistory, depths: list[int]) -> dict:
 def _plot_curves(histories: list[TrainingHistory], values: str, ax: Axes) -> None:
     """One line per run; a run that diverged says so in its legend entry and ends at a
     thin vertical line (no text over the data)."""
-    depths = [h.depth for h in histories]
     for h in histories:
         curve = getattr(h, values)
         label = h.label
         if h.diverged_at_epoch is not None:
             label = f"{label} (diverged in epoch {h.diverged_at_epoch})"
-        line = ax.plot(np.arange(len(curve)), curve, label=label, **_style(h, depths))[0]
+        line = ax.plot(np.arange(len(curve)), curve, label=label, **_style(h, histories))[0]
         if h.diverged_at_epoch is not None:
             ax.axvline(h.diverged_at_epoch, color=line.get_color(), linewidth=0.8, alpha=0.6)
     ax.set_xlabel("epoch (0 = at initialisation)")
@@ -130,7 +141,8 @@ def plot_update_ratios(
 ) -> Axes:
     """Update-to-data ratio ``||Delta W|| / ||W||`` per epoch on a log axis, one line per layer.
 
-    Lines are coloured from the first layer (dark) to the last (yellow). The
+    Lines are coloured from the first layer (dark purple) to the last (green),
+    along viridis up to :data:`_LAYER_CMAP_TOP` (no pale yellow on white). The
     dashed ``reference`` line is the rule of thumb (Karpathy's) that updates
     around 1e-3 of the weights mean the learning rate is in a sensible range:
     far below, the layer is barely changing; far above, it is being rewritten.
@@ -139,7 +151,7 @@ def plot_update_ratios(
     ratios = history.update_ratio
     n_layers = ratios.shape[1]
     norm = Normalize(vmin=1, vmax=n_layers)
-    cmap = plt.get_cmap("viridis")
+    cmap = ListedColormap(plt.get_cmap("viridis")(np.linspace(0.0, _LAYER_CMAP_TOP, 256)))
     epochs = np.arange(1, ratios.shape[0] + 1)
     for h in range(n_layers):
         ax.plot(epochs, ratios[:, h], color=cmap(norm(h + 1)), linestyle="-", linewidth=1.2)

@@ -1,5 +1,6 @@
-"""Scaffolding for ``notebooks/07_training_deep_nets.ipynb``: its exercise checks and the
-mean +- standard error of its multi-seed table.
+"""Scaffolding for ``notebooks/07_training_deep_nets.ipynb``: its exercise checks, the
+mean +- standard error of its multi-seed table, the learning-rate sweep and the
+plateau measured in steps.
 
 Each ``check_*`` returns a :class:`~kaiming_lab.lessons.checks.CheckResult`, the
 same type the checks of notebooks 01-05 return: truthy for a right answer, and
@@ -12,11 +13,11 @@ from __future__ import annotations
 import itertools
 import math
 import numbers
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 
-from ..training import TrainingHistory
+from ..training import TrainingHistory, train
 from ..training import softmax_cross_entropy as _reference_cross_entropy
 from .checks import UNANSWERED, CheckResult, call_student
 
@@ -27,7 +28,48 @@ __all__ = [
     "check_softmax_cross_entropy",
     "expected_output_std_ratio",
     "mean_and_se",
+    "steps_per_epoch",
+    "steps_to_loss",
+    "sweep_learning_rates",
 ]
+
+
+def steps_per_epoch(n_train: int, batch_size: int) -> int:
+    """Mini-batches in one pass over ``n_train`` samples: ``ceil(n_train / batch_size)``."""
+    if n_train < 1 or batch_size < 1:
+        raise ValueError(f"n_train and batch_size must be >= 1, got {n_train} and {batch_size}")
+    return math.ceil(n_train / batch_size)
+
+
+def steps_to_loss(history: TrainingHistory, n_train: int, threshold: float = 2.0) -> int | None:
+    """SGD steps taken before the training loss, read after each epoch, first fell below
+    ``threshold``: ``epoch * steps_per_epoch``; ``None`` if it never did in the run.
+
+    The loss is only read once per epoch, so this is resolved to one epoch's steps.
+    """
+    epoch = history.first_epoch_below(threshold)
+    return None if epoch is None else epoch * steps_per_epoch(n_train, history.batch_size)
+
+
+def sweep_learning_rates(
+    widths: list[int],
+    arrays: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    lrs: Iterable[float],
+    *,
+    inits: Iterable[str] = ("kaiming", "xavier"),
+    seed: int,
+    **config: object,
+) -> dict[tuple[str, float], TrainingHistory]:
+    """One :func:`~kaiming_lab.training.train` run per initialisation and learning rate.
+
+    Every run uses the same ``seed`` (so the same batches) and ``config`` (momentum,
+    batch size, epochs); only ``init`` and ``lr`` change. Returns ``{(init, lr): history}``.
+    """
+    return {
+        (init, lr): train(widths, *arrays, init=init, lr=lr, seed=seed, **config)
+        for init in inits
+        for lr in lrs
+    }
 
 
 def mean_and_se(values: Sequence[float]) -> tuple[float, float]:
