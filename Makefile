@@ -10,7 +10,7 @@ PORT ?= 8888
 export OPENBLAS_NUM_THREADS ?= 1
 export OMP_NUM_THREADS ?= 1
 
-.PHONY: lab slides test test-fast explorer notebooks lint format benchmarks clean
+.PHONY: lab slides test test-fast explorer notebooks lint format benchmarks site clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -81,5 +81,14 @@ format: $(VENV)/.test
 benchmarks: $(VENV)/.test
 	for b in benchmarks/*.py; do $(BIN)/python "$$b" || exit 1; done
 
+## site: the static edition in site/_build/html (every executed notebook as a page; works
+## offline, the explorer's variance and depth move with no kernel); open its index.html
+site/node_modules/.stamp: site/package.json site/package-lock.json
+	cd site && npm ci --no-audit --no-fund --ignore-scripts
+	touch $@
+
+site: $(VENV)/.test site/node_modules/.stamp
+	$(BIN)/python site/build.py
+
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis site/_build site/node_modules
