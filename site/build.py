@@ -37,6 +37,7 @@ WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 #: Where the README says how to run the notebooks live (linked from every kernel note).
 RUN_LIVE = "index.html#run-live"
+ACTIVATION_NAMES = {"relu": "ReLU", "leaky_relu": "leaky ReLU", "tanh": "tanh", "linear": "linear"}
 
 #: (source in node_modules, target under _static): the page's scripts, from npm packages.
 ASSETS = [
@@ -58,7 +59,9 @@ def title_of(nb) -> str:
         if cell.cell_type == "markdown":
             match = re.search(r"^#\s+(.+)$", cell.source, re.M)
             if match:
-                return re.sub(r"[*_`$]", "", match.group(1)).strip()
+                # the words before any math: a page list shows plain text
+                words = match.group(1).split("$")[0]
+                return re.sub(r"[*_`]", "", words).strip().rstrip(":,;· ").strip()
     return "untitled"
 
 
@@ -111,7 +114,7 @@ def explorer_html(st: ExplorerState, index: int) -> str:
         "saved numbers, and moving it needs a live kernel. "
     )
     note += (
-        f"Width {st.width}, {st.activation.replace('_', ' ')}, seed {st.seed}: preset, "
+        f"Width {st.width}, {ACTIVATION_NAMES[st.activation]}, seed {st.seed}: preset, "
         f"activation, width, seed, slope, bias and the histograms need a live kernel "
         f"(<a href='{RUN_LIVE}'>how to run the explorer live</a>)."
     )
