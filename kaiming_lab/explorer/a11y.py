@@ -9,6 +9,8 @@ the app whose few lines of browser code, once the app is on the page:
   slider handle, select, text box or button under ``.kaiming-<control>``;
 * say the variance slider's value as a multiplier (``aria-valuetext``
   ``"×1.05 of 2/fan_in"``) instead of its base-ten logarithm;
+* make the app a landmark (``role="region"``, named "Kaiming initialisation
+  explorer") a screen reader can jump to;
 * make the verdict a polite live region (``role="status"``,
   ``aria-live="polite"``), so a new verdict is read out after a move.
 
@@ -48,6 +50,10 @@ FOCUS_CSS = """
 
 _ESM = r"""
 function label(root, names) {
+  if (root.getAttribute("role") !== "region") {
+    root.setAttribute("role", "region");  // a landmark a screen reader can jump to
+    root.setAttribute("aria-label", "Kaiming initialisation explorer");
+  }
   for (const [name, text] of Object.entries(names)) {
     const cls = "kaiming-" + name.replace(/_/g, "-");
     const nodes = root.querySelectorAll(
