@@ -92,6 +92,31 @@ def test_every_page_opens_offline_with_no_request_leaving_the_machine(site, offl
         assert page.locator("nav a").count() >= len(names) - 1, name
     assert page.left_the_machine == [], page.left_the_machine
     assert failed == [], failed
+    for name in ("explorer_dashboard", "06_explorer", "lecture_50_minutes"):
+        page.goto((site / f"{name}.html").as_uri())
+        page.locator(".kl-explorer .kl-dot").first.wait_for()
+        assert page.locator(".kl-explorer").count() == 1, name
+        assert page.locator(".kl-explorer input[type=range]").count() == 2, name
+    assert page.left_the_machine == [], page.left_the_machine
+
+
+def test_a_setting_that_is_not_a_rescaling_shows_its_saved_view(site, offline_page, tmp_path):
+    """tanh: the page draws the stored view, offers no slider and says it needs a kernel."""
+    state = ExplorerState(width=16, depth=8, activation="tanh", multiplier=1.5, batch=128)
+    body = _load_build().explorer_html(state, 1)
+    page_file = tmp_path / "tanh.html"
+    script = (site / "_static" / "static_explorer.js").as_uri()
+    page_file.write_text(
+        f"<!DOCTYPE html><html lang='en'><body>{body}<script src='{script}'></script></body></html>"
+    )
+    page = offline_page
+    page.goto(page_file.as_uri())
+    page.locator(".kl-explorer .kl-dot").first.wait_for()
+    view = ExplorerModel().compute(state)
+    assert page.locator(".kl-headline").text_content() == view.assessment.headline
+    assert page.locator(".kl-detail").text_content() == view.assessment.detail
+    assert page.locator(".kl-explorer input").count() == 0
+    assert "needs a live kernel" in page.locator(".kl-note").text_content()
 
 
 def test_math_and_saved_widgets_are_rendered(site, offline_page):
