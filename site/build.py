@@ -123,16 +123,16 @@ def explorer_html(st: ExplorerState, index: int) -> str:
     controls = ""
     if data["rescalable"]:
         controls = (
-            f"<div class='kl-controls'>"
+            f"<div class='kl-controls'><span class='kl-control'>"
             f"<label for='{mid}'>Var(W) in units of 2/width</label>"
             f"<input type='range' id='{mid}' class='kl-multiplier' min='-1' max='1' step='0.02' "
             f"value='{_log10(st.multiplier)}' data-exact='{st.multiplier!r}' "
             f"aria-label='Var(W) in units of 2/width: weight variance, multiple of 2/fan_in'>"
-            f"<output class='kl-readout' for='{mid}'></output>"
-            f"<label for='{did}'>depth</label>"
+            f"<output class='kl-readout' for='{mid}'></output></span>"
+            f"<span class='kl-control'><label for='{did}'>depth</label>"
             f"<input type='range' id='{did}' class='kl-depth' min='1' max='100' step='1' "
             f"value='{st.depth}' aria-label='depth: number of layers shown'>"
-            f"<output class='kl-depth-readout' for='{did}'></output></div>"
+            f"<output class='kl-depth-readout' for='{did}'></output></span></div>"
         )
     return (
         f"<section class='kl-explorer' aria-label='Kaiming initialisation explorer, "
