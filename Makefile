@@ -10,7 +10,7 @@ PORT ?= 8888
 export OPENBLAS_NUM_THREADS ?= 1
 export OMP_NUM_THREADS ?= 1
 
-.PHONY: install lab slides test test-fast test-newest pins links classroom-load homework explorer notebooks lint format benchmarks clean
+.PHONY: install lab slides test test-fast test-newest pins links classroom-load homework explorer notebooks lint format benchmarks site clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -138,5 +138,14 @@ benchmarks: $(VENV)/.test
 		$(BIN)/python "$$b" || exit 1; \
 	done
 
+## site: the static edition in site/_build/html (every executed notebook as a page; works
+## offline, the explorer's variance and depth move with no kernel); open its index.html
+site/node_modules/.stamp: site/package.json site/package-lock.json
+	cd site && npm ci --no-audit --no-fund --ignore-scripts
+	touch $@
+
+site: $(VENV)/.test site/node_modules/.stamp
+	$(BIN)/python site/build.py
+
 clean:
-	rm -rf $(VENV) $(NEWEST) .pytest_cache .ruff_cache .hypothesis homework/dist
+	rm -rf $(VENV) $(NEWEST) .pytest_cache .ruff_cache .hypothesis homework/dist site/_build site/node_modules

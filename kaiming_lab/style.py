@@ -216,3 +216,54 @@ def reference_line(ax: Axes, value: float = 1.0, *, axis: str = "y", label: str 
     """A thin black dotted line at ``value`` (the "nothing changes" level), behind the data."""
     draw = ax.axhline if axis == "y" else ax.axvline
     return draw(value, color="0.25", linestyle=":", linewidth=1.3, zorder=0.5, label=label)
+
+
+# --- Figures with a text alternative -------------------------------------------------
+
+__all__ += ["figure_bundle", "show"]
+
+
+def figure_bundle(fig: Any, alt: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``(data, metadata)`` of a PNG display of ``fig`` whose metadata carries ``alt``.
+
+    The PNG is drawn at twice the figure's dpi and tagged with its display size
+    (as the ``retina`` inline backend does), trimmed like the inline backend's
+    ``bbox_inches="tight"``. ``data`` also holds ``text/plain``: the ``alt``
+    text, which a text-only front end and nbval see. ``metadata["image/png"]["alt"]``
+    is what the static edition's pages (``site/templates``) put in the ``<img>``'s
+    ``alt`` attribute.
+    """
+    import base64
+    import io
+
+    if not isinstance(alt, str) or not alt.strip():
+        raise ValueError(
+            f"alt must be a non-empty sentence saying what the figure shows, got {alt!r}"
+        )
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=2 * fig.dpi, bbox_inches="tight")
+    png = buffer.getvalue()
+    width = int.from_bytes(png[16:20], "big") // 2
+    height = int.from_bytes(png[20:24], "big") // 2
+    data = {"image/png": base64.b64encode(png).decode("ascii"), "text/plain": alt.strip()}
+    metadata = {"image/png": {"alt": alt.strip(), "width": width, "height": height}}
+    return data, metadata
+
+
+def show(fig: Any, alt: str) -> None:
+    """Show ``fig`` in the notebook with ``alt`` as its text alternative, then close it.
+
+    Use it in place of ending a cell with the figure::
+
+        fig, ax = plt.subplots()
+        ...
+        style.show(fig, "rms(z) per layer: flat at Kaiming's variance, a straight rise above it")
+
+    Closing the figure keeps the inline backend from showing it a second time.
+    """
+    import matplotlib.pyplot as plt
+    from IPython.display import display
+
+    data, metadata = figure_bundle(fig, alt)
+    display(data, metadata=metadata, raw=True)
+    plt.close(fig)

@@ -14,8 +14,11 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import _a11y
 import _servers as S
 import pytest
+
+from kaiming_lab.explorer.a11y import CONTROL_NAMES
 
 pytestmark = pytest.mark.browser
 
@@ -196,6 +199,68 @@ def test_notebook_06_embeds_the_same_app(browser, lab_url):
     handle.scroll_into_view_if_needed()
     handle.focus()
     _changes_plot(page, lambda: handle.press("ArrowRight"))
+    page.context.close()
+
+
+@pytest.mark.slow
+def test_keyboard_alone_reaches_and_moves_the_variance_control(browser, dashboard_url):
+    """From the top of the page, Tab reaches the variance slider (focus ring shown, its name
+    said), an arrow key moves it, and the new verdict is in the polite live region."""
+    page = _open_dashboard(browser, dashboard_url)
+    handle = ".kaiming-multiplier .noUi-handle"
+    page.wait_for_function(
+        f"() => document.querySelector({handle!r})?.getAttribute('aria-label')"
+        f" === {CONTROL_NAMES['multiplier']!r}"
+    )
+    for _ in range(30):
+        page.keyboard.press("Tab")
+        if page.evaluate(f"() => document.activeElement.matches({handle!r})"):
+            break
+    else:
+        pytest.fail("30 presses of Tab did not reach the variance slider")
+    focus = page.evaluate(
+        "() => { const s = getComputedStyle(document.activeElement);"
+        " return [s.outlineStyle, parseFloat(s.outlineWidth)]; }"
+    )
+    assert focus[0] != "none" and focus[1] >= 2, focus
+    live = page.locator(".kaiming-verdict [aria-live='polite'][role='status']").first
+    assert live.text_content().startswith("stable:")
+    _changes_plot(page, lambda: page.keyboard.press("ArrowRight"))
+    assert live.text_content().startswith("exploding:"), live.text_content()
+    assert page.locator(handle).first.get_attribute("aria-valuetext") == "×1.05 of 2/fan_in"
+    # every control has its accessible name
+    for name, text in CONTROL_NAMES.items():
+        if name == "show_backward":  # the compact layout's only
+            continue
+        css = "kaiming-" + name.replace("_", "-")
+        node = page.locator(f".{css} .noUi-handle, .{css} select, .{css} input, button.{css}").first
+        assert node.get_attribute("aria-label") == text, name
+    page.context.close()
+
+
+@pytest.mark.slow
+def test_dashboard_passes_axe(browser, dashboard_url):
+    """axe-core on the dashboard, stable and then exploding (the verdict's darkest colour)."""
+    page = _open_dashboard(browser, dashboard_url)
+    page.wait_for_function("() => !!document.querySelector('.kaiming-verdict [aria-live]')")
+    _a11y.assert_no_serious_violations(page, context="voila")
+    handle = page.locator(".kaiming-multiplier .noUi-handle").first
+    handle.focus()
+    _changes_plot(page, lambda: handle.press("ArrowRight"))
+    assert _verdict(page).startswith("exploding:")
+    _a11y.assert_no_serious_violations(page, context="voila")
+    page.context.close()
+
+
+@pytest.mark.slow
+def test_notebook_in_jupyterlab_passes_axe_but_for_known_upstream(browser, lab_url):
+    """The dashboard notebook open and run in JupyterLab: JupyterLab's own violations are
+    listed in tests/axe_known_upstream.json; none of ours is serious or critical."""
+    page = S.new_page(browser)
+    S.open_in_jupyterlab(page, lab_url, DASHBOARD.name)
+    page.wait_for_function(S.PLOTTED, timeout=120_000)
+    page.wait_for_function("() => !!document.querySelector('.kaiming-verdict [aria-live]')")
+    _a11y.assert_no_serious_violations(page, context="jupyterlab")
     page.context.close()
 
 

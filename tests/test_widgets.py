@@ -281,3 +281,65 @@ def test_the_compact_layout_keeps_every_control_working_and_swaps_the_panels():
 def test_compact_must_be_a_bool(compact):
     with pytest.raises(TypeError, match="compact must be True or False"):
         explorer(compact=compact)
+
+
+# --- accessibility: names, live region, contrast ------------------------------------
+
+
+def _contrast(color: str, background: str = "#ffffff") -> float:
+    """WCAG 2.1 contrast ratio of two ``#rrggbb`` colours."""
+
+    def luminance(c: str) -> float:
+        rgb = [int(c[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+        lin = [v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4 for v in rgb]
+        return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+    hi, lo = sorted((luminance(color), luminance(background)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+def test_contrast_helper_matches_known_ratios():
+    assert _contrast("#000000") == pytest.approx(21.0)
+    assert _contrast("#D55E00") == pytest.approx(3.87, abs=0.01)  # the issue's figure
+
+
+@pytest.mark.parametrize("compact", [False, True])
+def test_every_control_has_an_accessible_name_and_the_patch_is_in_the_app(compact):
+    from kaiming_lab.explorer.a11y import CONTROL_NAMES, AccessibilityPatch
+
+    app = explorer(width=32, batch=BACKWARD_SAMPLES, depth=5, compact=compact)
+    assert set(app.controls) <= set(CONTROL_NAMES)
+    patches = [w for w in app.children if isinstance(w, AccessibilityPatch)]
+    assert len(patches) == 1 and patches[0].names == CONTROL_NAMES
+    for name, control in app.controls.items():
+        assert "kaiming-" + name.replace("_", "-") in control._dom_classes
+        # the accessible name starts with the words the control shows (WCAG 2.5.3)
+        visible = control.description
+        assert CONTROL_NAMES[name].startswith(visible), (name, visible)
+    assert "kaiming-readout" in app.readout._dom_classes
+
+
+def test_text_colours_meet_4_5_to_1_and_lines_3_to_1():
+    from kaiming_lab.explorer.figure import (
+        BAND_EDGE_COLOR,
+        HIST_COLOR,
+        NETWORK_COLOR,
+        THEORY_COLOR,
+        THEORY_TEXT_COLOR,
+    )
+    from kaiming_lab.explorer.widgets import STATUS_COLORS
+
+    for status, color in STATUS_COLORS.items():
+        assert _contrast(color) >= 4.5, (status, color)
+    assert _contrast(THEORY_TEXT_COLOR) >= 4.5
+    for color in (NETWORK_COLOR, THEORY_COLOR, HIST_COLOR, BAND_EDGE_COLOR):
+        assert _contrast(color) >= 3.0, color
+
+
+def test_verdict_and_key_use_the_text_shades():
+    from kaiming_lab.explorer.figure import THEORY_COLOR, THEORY_TEXT_COLOR
+
+    app = explorer(width=32, batch=BACKWARD_SAMPLES, depth=40, multiplier=2.0)
+    assert app.view.status == "exploding"
+    assert THEORY_TEXT_COLOR in app.verdict.value and THEORY_COLOR not in app.verdict.value
+    assert THEORY_TEXT_COLOR in app.key.value and THEORY_COLOR not in app.key.value

@@ -5,6 +5,8 @@
 - ``verdict``: what the explorer says, decided by the theory.
 - ``figure``: the forward and backward panels (bqplot, drawn in the browser).
 - ``widgets``: the ipywidgets front end, a thin layer over the rest.
+- ``a11y``: accessible names for the controls and a live verdict (a small anywidget).
+- ``static``: the numbers the static edition's kernel-free explorer redraws from.
 
 ``explorer(**settings)`` builds the app.
 """

@@ -31,7 +31,8 @@ import math
 
 import ipywidgets as widgets
 
-from .figure import FIGURE_CSS, NETWORK_COLOR, THEORY_COLOR, ExplorerFigure
+from .a11y import FOCUS_CSS, AccessibilityPatch
+from .figure import FIGURE_CSS, NETWORK_COLOR, THEORY_TEXT_COLOR, ExplorerFigure
 from .simulation import ExplorerModel, ExplorerView
 from .state import (
     BIAS_RANGE,
@@ -61,8 +62,9 @@ _PRESET_LABELS = (
     ("PyTorch nn.Linear default", "pytorch_default"),
     ("custom", "custom"),
 )
-#: Verdict colours: Okabe-Ito vermillion, blue and a darkened bluish green (text contrast).
-STATUS_COLORS = {"exploding": "#D55E00", "vanishing": "#0072B2", "stable": "#00775A"}
+#: Verdict colours: Okabe-Ito vermillion and bluish green darkened for text (4.75:1 and
+#: 5.55:1 on white, WCAG AA asks 4.5:1), and Okabe-Ito blue (5.19:1).
+STATUS_COLORS = {"exploding": THEORY_TEXT_COLOR, "vanishing": NETWORK_COLOR, "stable": "#00775A"}
 _FIELDS = tuple(f.name for f in dataclasses.fields(ExplorerState))
 
 
@@ -177,13 +179,14 @@ class ExplorerApp(widgets.VBox):
         for name, control in c.items():  # kaiming-multiplier, kaiming-bias-variance, ...
             control.add_class("kaiming-" + name.replace("_", "-"))
         self.readout = widgets.HTML(layout=widgets.Layout(width="auto", margin="0 12px 0 4px"))
+        self.readout.add_class("kaiming-readout")
         self.marks = widgets.HTML()
         self.verdict = widgets.HTML(layout=widgets.Layout(min_height="48px"))
         self.verdict.add_class("kaiming-verdict")
         self.key = widgets.HTML(
             f"<span style='font-size:14px'>"
             f"<b style='color:{NETWORK_COLOR}'>●</b> this network &nbsp; "
-            f"<b style='color:{THEORY_COLOR}'>‒ ‒</b> theory &nbsp; "
+            f"<b style='color:{THEORY_TEXT_COLOR}'>‒ ‒</b> theory &nbsp; "
             f"<span style='background:rgba(86,180,233,0.3)'>&nbsp;&nbsp;&nbsp;</span> "
             f"networks like it (95 %)</span>"
         )
@@ -194,6 +197,7 @@ class ExplorerApp(widgets.VBox):
             icon="bar-chart",
             layout=widgets.Layout(width="130px"),
         )
+        self.show_histograms.add_class("kaiming-show-histograms")
         self.figure.hists.layout.display = "none"
         #: compact layout only: shows the backward panel in place of the forward one
         self.show_backward: widgets.ToggleButton | None = None
@@ -224,7 +228,10 @@ class ExplorerApp(widgets.VBox):
                 ),
             ]
         children = [
-            widgets.HTML(f"<style>{FIGURE_CSS}</style>", layout=widgets.Layout(display="none")),
+            widgets.HTML(
+                f"<style>{FIGURE_CSS}{FOCUS_CSS}</style>", layout=widgets.Layout(display="none")
+            ),
+            AccessibilityPatch(layout=widgets.Layout(display="none")),
             *controls,
             self.verdict,
             key,

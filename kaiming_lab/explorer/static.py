@@ -1,0 +1,80 @@
+"""The numbers the static edition's explorer needs to redraw itself with no kernel.
+
+For a bias-free ReLU, leaky ReLU or linear network, scaling every weight by
+``sqrt(m)`` scales layer ``h``'s pre-activations by ``m^((h+1)/2)`` (positive
+homogeneity), and ``dL/dx^(h)`` of a ``depth``-layer view by
+``m^((depth-h)/2)``. So one stored run at ``m = 1`` gives this network's line
+at every variance: :func:`static_data` collects that run (``mean(z^2)`` per
+layer up to :data:`~kaiming_lab.explorer.state.MAX_DEPTH`, and the gradient's
+second moments for every depth), and the page's JavaScript
+(``site/static_explorer.js``) rescales it, computes the theory's variance
+recursion and words the verdict as :func:`~kaiming_lab.explorer.verdict.assess`
+does. ``tests/test_site.py`` checks the page's numbers against
+:meth:`~kaiming_lab.explorer.ExplorerModel.compute`.
+
+A setting that is not a rescaling (tanh, or a bias) stores only the view of
+its own state; the page shows it and says that moving it needs a live kernel.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import numpy as np
+
+from .._blas import one_blas_thread
+from .simulation import ExplorerModel
+from .state import MAX_DEPTH, ExplorerState
+
+__all__ = ["static_data"]
+
+
+def _floats(values: np.ndarray) -> list[float | None]:
+    """JSON-ready floats; ``nan`` and ``inf`` become ``None`` (JSON has neither)."""
+    return [float(v) if math.isfinite(v) else None for v in np.asarray(values, dtype=float)]
+
+
+def static_data(state: ExplorerState, *, model: ExplorerModel | None = None) -> dict:
+    """Everything the page needs to show ``state`` and, if it can, to move variance and depth.
+
+    Keys: ``state`` (the fields of ``state``), ``rescalable``; if rescalable,
+    ``mean_sq_z`` (``mean(z^(h)^2)`` at ``m = 1``, ``h = 0 .. 99``; ``None``
+    after an overflow), ``grad`` (``grad[d - 1]`` is the second moment of
+    ``dL/dx^(h)``, ``h = 0 .. d``, of the ``d``-layer view at ``m = 1``),
+    ``input_second_moment``, ``ratio`` (``E[phi(z)^2] / q`` and
+    ``E[phi'(z)^2]``, equal for these activations), ``underflow_layer``;
+    otherwise ``view`` (the numbers and verdict of ``state`` alone).
+    """
+    if not isinstance(state, ExplorerState):
+        raise TypeError(f"state must be an ExplorerState, got {type(state).__name__}")
+    model = ExplorerModel() if model is None else model
+    out: dict = {"state": dataclasses.asdict(state), "rescalable": model.rescalable(state)}
+    if not out["rescalable"]:
+        view = model.compute(state)
+        out["view"] = {
+            "rms_z": _floats(view.rms_z),
+            "theory_std": _floats(view.theory_std),
+            "grad_var": _floats(view.grad_var),
+            "grad_theory": _floats(view.grad_theory),
+            "status": view.status,
+            "headline": view.assessment.headline,
+            "detail": view.assessment.detail,
+        }
+        return out
+    base = dataclasses.replace(state, depth=MAX_DEPTH, multiplier=1.0)
+    with one_blas_thread():
+        run = model._run(base)
+        grads = [_floats(run.gradient(d, state.seed)) for d in range(1, MAX_DEPTH + 1)]
+    act = state.get_activation()
+    slope = 1.0 if act.name == "linear" else (act.slope or 0.0)
+    out.update(
+        mean_sq_z=_floats(run.mean_sq_z[:MAX_DEPTH]),
+        grad=grads,
+        input_second_moment=run.input_second_moment,
+        second_moment_ratio=float(act.second_moment_ratio),
+        derivative_ratio=(1.0 + slope**2) / 2.0,
+        overflow_layer=run.overflow_layer,
+        underflow_layer=run.underflow_layer,
+    )
+    return out

@@ -1,0 +1,62 @@
+"""Figures with a text alternative: ``style.figure_bundle`` / ``style.show`` and the site."""
+
+from __future__ import annotations
+
+import base64
+import importlib.util
+
+import matplotlib.pyplot as plt
+import nbformat
+import pytest
+from _servers import ROOT
+
+from kaiming_lab import style
+
+ALT = "rms(z) per layer: flat at Kaiming's variance"
+
+
+def _figure():
+    fig, ax = plt.subplots(figsize=(4, 3), dpi=80)
+    ax.plot([0, 1, 2], [1, 1, 1])
+    return fig
+
+
+def test_bundle_carries_alt_in_the_png_metadata_and_as_text():
+    fig = _figure()
+    data, metadata = style.figure_bundle(fig, ALT)
+    plt.close(fig)
+    png = base64.b64decode(data["image/png"])
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    assert metadata["image/png"]["alt"] == ALT == data["text/plain"]
+    # drawn at twice the dpi, shown at the figure's size (trimmed by bbox_inches="tight")
+    assert int.from_bytes(png[16:20], "big") == 2 * metadata["image/png"]["width"]
+    assert 0 < metadata["image/png"]["width"] <= 4 * 80
+
+
+@pytest.mark.parametrize("alt", ["", "   ", None, 3])
+def test_bundle_refuses_a_missing_alt(alt):
+    fig = _figure()
+    with pytest.raises(ValueError, match="alt must be a non-empty sentence"):
+        style.figure_bundle(fig, alt)
+    plt.close(fig)
+
+
+def test_the_static_edition_puts_the_alt_on_the_img():
+    spec = importlib.util.spec_from_file_location("site_build", ROOT / "site" / "build.py")
+    build = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(build)
+    from nbconvert import HTMLExporter
+    from traitlets.config import Config
+
+    fig = _figure()
+    data, metadata = style.figure_bundle(fig, ALT)
+    plt.close(fig)
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("style.show(fig, ...)")
+    cell.outputs = [nbformat.v4.new_output("display_data", data=data, metadata=metadata)]
+    nb.cells = [nbformat.v4.new_markdown_cell("# A page"), cell]
+    config = Config()
+    config.HTMLExporter.extra_template_basedirs = [str(build.SITE / "templates")]
+    config.HTMLExporter.template_name = "kaiming"
+    body, _ = HTMLExporter(config=config).from_notebook_node(nb, resources={"nav": ""})
+    assert f'alt="{ALT}"'.replace("'", "&#39;") in body or f'alt="{ALT}"' in body
