@@ -103,7 +103,9 @@ def _notes(slide: list[dict]) -> str:
 
 def _title(slide: list[dict]) -> str:
     first = "".join(slide[0]["source"])
-    return next(line for line in first.splitlines() if line.startswith("## ")).lstrip("# ")
+    return next(line for line in first.splitlines() if line.startswith(("## ", "### "))).lstrip(
+        "# "
+    )
 
 
 def _slide_type(cell: dict) -> str | None:
@@ -202,7 +204,7 @@ def test_deck_tells_the_story_the_lecture_needs():
     for needed in (
         "Today you will",
         "Assumptions hidden in the proof",
-        "Backwards: gradients, and fan_in versus fan_out",
+        "The backward pass",
         "What to type in PyTorch",
         "References and homework",
     ):

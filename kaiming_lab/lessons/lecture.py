@@ -78,10 +78,10 @@ def forward_rms(
 def plot_rms_by_layer(curves: Mapping[str, np.ndarray], ax: Axes | None = None) -> Axes:
     """Each curve of ``curves`` (label -> per-layer rms) on a log axis, labelled at its end.
 
-    A new figure is 7 x 3 inches: low enough to share a 683x512 slide (150 % zoom) with its code.
+    A new figure is 7 x 2.7 inches: low enough to share a 683x512 slide (150 % zoom) with its code.
     """
     if ax is None:
-        _, ax = plt.subplots(figsize=(7.0, 3.0))
+        _, ax = plt.subplots(figsize=(7.0, 2.7))
     for label, rms in curves.items():
         layers = np.arange(len(rms))
         line = ax.plot(layers, rms)[0]
