@@ -6,21 +6,22 @@ Say / Ask / Expect / Click / Cut-if-late form with a running clock that adds up
 to 50 minutes or less (core questions at 1.5 minutes each, at most six), and
 the live copy that ``make slides`` presents (``slides/build_live.py``).
 
-The browser test does what a lecturer does after ``make slides``: open the
-live copy's URL (presentation mode starts from the settings in
-``slides/user-settings``), click the slide, step through every slide with the
-arrow keys and run each code cell with Ctrl+Enter on the way, typing the
-missing line of each live-coding cell first. It does so twice: on a 1024x768
-projector, and on the same projector at 150 % browser zoom (a 683x512 viewport
-of CSS pixels, 1.5 device pixels each). On every step it checks that no cell
-on screen shows an output before it has run (predict first) and that a run
-cell's output appears, that the math is typeset, that no cell shows an error,
-that everything on screen fits the viewport, and that no text outside the math
-is smaller than 16 CSS pixels once CSS zoom is applied. On the explorer's slide it presses an
-arrow key on the variance slider, waits for the figure and the verdict to
-change, and checks that the slider, the verdict and the panel are all inside
-the viewport at once and clear of the slideshow's navigation buttons (bottom
-right), with the panel swapped to the backward pass too. On failure a
+The browser test does what a lecturer does after ``make slides``: open the live
+copy's URL (presentation mode starts from the settings in ``slides/user-
+settings``), click the slide, step through every slide with the arrow keys and
+run each code cell with Ctrl+Enter on the way, typing the missing line of each
+live-coding cell first. It does so twice: on a 1024x768 projector, and on the
+same projector at 150 % browser zoom (a 683x512 viewport of CSS pixels, 1.5
+device pixels each). On every step it checks that no cell on screen shows an
+output before it has run (predict first) and that a run cell's output appears,
+that the math is typeset, that no cell shows an error, that everything on
+screen (math included) fits the viewport, and that no text outside the math is
+smaller than 16 CSS pixels once CSS zoom is applied (the explorer's widget,
+which sets its own sizes, is held to its 14 px). On the explorer's slide it
+presses an arrow key on the variance slider, waits for the figure and the
+verdict to change, and checks that the slider, the verdict and the panel are
+all inside the viewport at once and clear of the slideshow's navigation buttons
+(bottom right), with the panel swapped to the backward pass too. On failure a
 screenshot is saved under pytest's tmp dir and its path is in the message.
 
 Needs Debian's Chromium at /usr/bin/chromium and the ``playwright`` Python
@@ -281,8 +282,8 @@ _ACTIVE_INDEX = """() => {
   return cells.findIndex((c) => c.classList.contains('jp-mod-active'));
 }"""
 
-# What is on screen: rectangles outside the viewport, horizontal scrollbars,
-# unfinished or failed math, error output.
+# What is on screen: rectangles outside the viewport, horizontal scrollbars, math
+# wider than its cell, unfinished or failed math, error output.
 _SCREEN_PROBLEMS = """() => {
   const problems = [];
   const w = window.innerWidth, h = window.innerHeight;
@@ -296,6 +297,11 @@ _SCREEN_PROBLEMS = """() => {
     for (const el of cell.querySelectorAll('.jp-OutputArea-output, .cm-scroller, pre')) {
       if (el.scrollWidth > el.clientWidth + 1)
         problems.push(`cell ${i} scrolls sideways (${el.className})`);
+    }
+    for (const m of cell.querySelectorAll('mjx-container')) {
+      const box = m.getBoundingClientRect();
+      if (m.scrollWidth > m.clientWidth + 1 || box.right > r.right + 1 || box.right > w + 1)
+        problems.push(`cell ${i} has math wider than the slide`);
     }
     if (cell.querySelector('mjx-merror, .MathJax_Error'))
       problems.push(`cell ${i} has a MathJax error`);

@@ -130,7 +130,7 @@ _PRESENTED = """async () => {
     }
     const notes = s.querySelector('aside.notes');
     out.push({
-      title: (s.querySelector('h1, h2') || {}).textContent || '',
+      title: (s.querySelector('h1, h2, h3') || {}).textContent || '',
       notes: notes ? notes.textContent.trim().length : 0,
       bottom: Math.round(bottom),
       math: s.querySelectorAll('mjx-container').length,
