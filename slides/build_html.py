@@ -60,13 +60,19 @@ DECK_CSS = """
   --jp-cell-prompt-width: 0px;
 }
 .reveal .slides section { text-align: left; }
-.reveal .slides section h1, .reveal .slides section h2 { text-transform: none; }
+.reveal .slides section :is(h1, h2, h3) { text-transform: none; }
 .reveal .slides section h1 { font-size: 48px; }
-.reveal .slides section h2 { font-size: 34px; }
+.reveal .slides section :is(h2, h3) { font-size: 34px; }
 .reveal .jp-InputPrompt, .reveal .jp-OutputPrompt { display: none; }
 .reveal .jp-RenderedImage img { max-height: 280px; width: auto; }
 .reveal .jp-RenderedHTMLCommon code { font-size: 0.9em; }
+.reveal img.explorer-picture { max-height: 440px; width: auto; max-width: 100%; }
 """
+
+EXPLORER_ALT = (
+    "The explorer: sliders for the weight variance, depth, width and activation; its "
+    "verdict; this network's rms(z) per layer and its gradients against the theory line"
+)
 
 LIVE_NOTE = (
     "*A picture of the explorer: it is live only with a kernel. Run it with "
@@ -99,11 +105,13 @@ def static_notebook(nb: nbformat.NotebookNode, picture: Path = EXPLORER_PICTURE)
             cell.metadata.setdefault("tags", []).append(HIDE_INPUT)
         if not _is_explorer(cell):
             continue
+        picture_html = (
+            f'<img class="explorer-picture" alt="{EXPLORER_ALT}" src="data:image/png;base64,{png}">'
+        )
         cell.outputs = [
             nbformat.v4.new_output(
                 "display_data",
-                data={"image/png": png, "text/plain": "the explorer (a picture)"},
-                metadata={"image/png": {"width": 640}},
+                data={"text/html": picture_html, "text/plain": "the explorer (a picture)"},
             )
         ]
         note = nbformat.v4.new_markdown_cell(LIVE_NOTE)
