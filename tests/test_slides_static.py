@@ -6,7 +6,7 @@ and printed by ``slides/build_pdf.py`` with Debian's Chromium. The build runs
 with every outgoing connection of this process refused; Chromium opens the
 result with every request recorded. The tests check that nothing leaves the
 machine, that every slide of the notebook is there with its title and its
-speaker notes (reveal's speaker view reads them), that every slide's content
+speaker notes, that reveal's speaker view (S) opens with them, that every slide's content
 fits its 960x720 page, that the math is typeset, and that the PDF has one page
 per slide.
 
@@ -168,6 +168,31 @@ def test_static_html_presents_offline_in_chromium(browser, html):
         assert slide["errors"] == 0, slide
         assert slide["bottom"] <= deck["height"], f"{slide['title']} runs off its page"
     assert sum(s["math"] for s in deck["slides"]) > 50
+
+
+@pytest.mark.browser
+def test_speaker_view_opens_offline_with_the_slides_notes(browser, html):
+    """S opens reveal's speaker view: this slide's notes, with their clock line."""
+    context = browser.new_context(viewport={"width": 1024, "height": 768})
+    requests = []
+    context.on("request", lambda r: requests.append(r.url))
+    try:
+        page = context.new_page()
+        page.goto(f"{html.as_uri()}#/4")
+        page.wait_for_function("() => window.Reveal && Reveal.isReady()")
+        with context.expect_page() as opened:
+            page.keyboard.press("s")
+        speaker = opened.value
+        notes = speaker.locator(".speaker-controls-notes")
+        notes.wait_for(timeout=15_000)
+        speaker.wait_for_function(
+            "() => document.querySelector('.speaker-controls-notes').innerText.includes('Slide')"
+        )
+        text = notes.inner_text()
+    finally:
+        context.close()
+    assert _slides()[4][1].split("**")[1] in text, text[:200]  # "Slide 5 by minute 5.5"
+    assert [u for u in requests if not u.startswith(("file:", "about:"))] == []
 
 
 @pytest.mark.browser
