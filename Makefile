@@ -59,7 +59,8 @@ slides/node_modules/.installed: slides/package.json slides/package-lock.json
 slides-html: $(VENV)/.lab slides/node_modules/.installed
 	$(BIN)/python slides/build_html.py
 
-## slides-pdf: the static copy printed by headless Chromium (/usr/bin/chromium), one slide per page
+## slides-pdf: the static copy printed by headless Chromium (/usr/bin/chromium), one slide per page,
+## and a copy for the lecturer with each slide's speaker notes on the page after it
 slides-pdf: slides-html $(VENV)/.test
 	$(BIN)/python slides/build_pdf.py
 

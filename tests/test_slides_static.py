@@ -7,8 +7,8 @@ with every outgoing connection of this process refused; Chromium opens the
 result with every request recorded. The tests check that nothing leaves the
 machine, that every slide of the notebook is there with its title and its
 speaker notes, that reveal's speaker view (S) opens with them, that every slide's content
-fits its 960x720 page, that the math is typeset, and that the PDF has one page
-per slide.
+fits its 960x720 page, that the math is typeset, that the PDF has one page
+per slide, and that the lecturer's notes PDF has each slide's notes after it.
 
 Needs ``npm ci`` in ``slides/`` (``make slides-html`` runs it) and, for the
 browser and PDF checks, Chromium at /usr/bin/chromium with the ``playwright``
@@ -203,6 +203,16 @@ def test_static_pdf_has_one_typeset_page_per_slide(browser, html, offline):
     assert view["errors"] == 0 and view["math"] > 50
     pages = re.findall(rb"/Type\s*/Page(?![a-zA-Z])", view["pdf"].read_bytes())
     assert len(pages) == len(_slides())
+
+
+@pytest.mark.browser
+def test_notes_pdf_has_each_slide_then_its_notes(browser, html, offline):
+    view = build_pdf.print_pdf(html, notes=True, browser=browser)
+    assert not offline, offline
+    assert view["pdf"].name == "lecture_50_minutes_notes.pdf"
+    assert view["notes"] == view["slides"] == len(_slides())
+    pages = re.findall(rb"/Type\s*/Page(?![a-zA-Z])", view["pdf"].read_bytes())
+    assert len(pages) == 2 * len(_slides())  # no blank page at the end
 
 
 def test_pdf_print_refuses_a_missing_deck(tmp_path):
