@@ -10,7 +10,7 @@ PORT ?= 8888
 export OPENBLAS_NUM_THREADS ?= 1
 export OMP_NUM_THREADS ?= 1
 
-.PHONY: install lab slides test test-fast test-newest pins links classroom-load homework explorer notebooks lint format benchmarks site clean
+.PHONY: install lab slides slides-html slides-pdf test test-fast test-newest pins links classroom-load homework explorer notebooks lint format benchmarks site clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,18 +46,35 @@ lab: $(VENV)/.lab
 		--ServerApp.root_dir=notebooks $$([ "$$(id -u)" = 0 ] && echo --allow-root)
 
 ## slides: present the 50-minute lecture deck in JupyterLab (the URL opens it in presentation mode)
-# Presentation mode starts from a settings file ("active": true) in a fresh settings
-# directory copied from slides/user-settings, so `make lab` and your own settings stay as they are.
+# It presents a live copy written by slides/build_live.py: no outputs until a cell runs, and
+# the live-coding cells as skeletons (the committed, executed deck is the backup). Presentation
+# mode and projector-sized type come from a fresh settings directory copied from
+# slides/user-settings, so `make lab` and your own settings stay as they are.
 slides: $(VENV)/.lab
+	$(BIN)/python slides/build_live.py
 	@token=$$($(BIN)/python -c 'import secrets; print(secrets.token_hex(16))'); \
 	settings=$$(mktemp -d); cp -R slides/user-settings/. "$$settings/"; \
 	echo; echo "    Open http://127.0.0.1:$(PORT)/lab/tree/lecture_50_minutes.ipynb?token=$$token"; \
 	echo "    (it opens presenting: click the slide, then arrow keys; Ctrl+Enter runs a cell; Esc stops)"; echo; \
 	$(BIN)/jupyter lab --no-browser --ServerApp.ip=127.0.0.1 --ServerApp.port=$(PORT) \
 		--ServerApp.port_retries=0 --IdentityProvider.token=$$token \
-		--ServerApp.root_dir=notebooks --LabApp.user_settings_dir="$$settings" \
+		--ServerApp.root_dir=build/slides/live/notebooks --LabApp.user_settings_dir="$$settings" \
 		--LabApp.workspaces_dir="$$settings/workspaces" \
 		$$([ "$$(id -u)" = 0 ] && echo --allow-root)
+
+# reveal.js and MathJax for the static copy, pinned by slides/package-lock.json
+slides/node_modules/.installed: slides/package.json slides/package-lock.json
+	cd slides && npm ci --no-audit --no-fund --ignore-scripts
+	touch $@
+
+## slides-html: the static copy of the deck (reveal.js, speaker view with S, nothing from a network)
+slides-html: $(VENV)/.lab slides/node_modules/.installed
+	$(BIN)/python slides/build_html.py
+
+## slides-pdf: the static copy printed by headless Chromium (/usr/bin/chromium), one slide per page,
+## and a copy for the lecturer with each slide's speaker notes on the page after it
+slides-pdf: slides-html $(VENV)/.test
+	$(BIN)/python slides/build_pdf.py
 
 ## test: unit tests, lint, strict nbval on every notebook, browser tests
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with=notebooks/sanitize.cfg

@@ -72,3 +72,24 @@ def test_committed_training_figure_is_sharp_and_not_a_strip():
     assert raw[:8] == b"\x89PNG\r\n\x1a\n"
     width, height = int.from_bytes(raw[16:20], "big"), int.from_bytes(raw[20:24], "big")
     assert width >= 1000 and width / height <= 2.5
+
+
+def test_weight_gradient_rms_scales_by_m_to_the_half_depth_minus_one_in_every_layer():
+    # forward signal into layer h shrinks by sqrt(m)^h, the gradient back to it by
+    # sqrt(m)^(depth-1-h): their product by sqrt(m)^(depth-1), the same in every layer
+    kaiming = lecture.weight_gradient_rms(1.0, depth=9, width=16, batch=8, seed=2)
+    xavier = lecture.weight_gradient_rms(0.5, depth=9, width=16, batch=8, seed=2)
+    np.testing.assert_allclose(kaiming / xavier, np.sqrt(2.0) ** 8, rtol=1e-10)
+
+
+def test_weight_gradient_rms_under_kaiming_keeps_its_size_through_depth():
+    rms = lecture.weight_gradient_rms(1.0, depth=30, width=256, seed=0)
+    assert rms.shape == (30,)
+    assert 1 / 3 < rms[-1] / rms[0] < 3  # one finite-width net wobbles, it does not drift
+
+
+def test_committed_puzzle_figure_is_sharp_and_not_a_strip():
+    raw = lecture.PUZZLE_FIGURE.read_bytes()
+    assert raw[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = int.from_bytes(raw[16:20], "big"), int.from_bytes(raw[20:24], "big")
+    assert width >= 1000 and width / height <= 2.5

@@ -7,8 +7,11 @@ here, each function small enough to show on a slide if a student asks:
 - :func:`plot_rms_by_layer`: those curves on a log axis, labelled at their ends;
 - :func:`var_z_over_networks`: ``Var(z_i^(h))`` over many random networks for
   one fixed input, the quantity of Proposition 1.1;
-- :func:`plot_training_result` and :func:`main`: the saved training figure of
-  the deck (``docs/training_22_30_layers.png``), recomputed by
+- :func:`weight_gradient_rms`: one backward pass, the size of every layer's
+  weight gradient (why Xavier's ReLU net does not learn);
+- :func:`plot_training_result` and :func:`main`: the deck's two saved training
+  figures (the opening puzzle, ``docs/training_30_layers_xavier.png``, and the
+  four runs, ``docs/training_22_30_layers.png``), recomputed by
   ``python -m kaiming_lab.lessons.lecture`` with notebook 07's recipe.
 """
 
@@ -28,6 +31,7 @@ from .. import style
 from ..training import TrainingHistory
 
 __all__ = [
+    "PUZZLE_FIGURE",
     "TRAINING_CONFIG",
     "TRAINING_FIGURE",
     "forward_rms",
@@ -36,10 +40,15 @@ __all__ = [
     "plot_training_result",
     "train_22_and_30_layers",
     "var_z_over_networks",
+    "weight_gradient_rms",
 ]
 
-#: Where the deck's training figure lives in the repository.
-TRAINING_FIGURE = Path(__file__).resolve().parents[2] / "docs" / "training_22_30_layers.png"
+#: The repository's ``docs/`` folder, where the deck's saved figures live (a source checkout).
+_DOCS = Path(__file__).resolve().parents[2] / "docs"
+#: The four training runs of the deck's training slide.
+TRAINING_FIGURE = _DOCS / "training_22_30_layers.png"
+#: The deck's opening puzzle: the 30-layer net from Xavier's start, alone.
+PUZZLE_FIGURE = _DOCS / "training_30_layers_xavier.png"
 #: Notebook 07's recipe: SGD with momentum, mini-batches of 32, 20 epochs, seed 0.
 TRAINING_CONFIG = {"lr": 0.002, "momentum": 0.9, "batch_size": 32, "epochs": 20, "seed": 0}
 
@@ -69,10 +78,10 @@ def forward_rms(
 def plot_rms_by_layer(curves: Mapping[str, np.ndarray], ax: Axes | None = None) -> Axes:
     """Each curve of ``curves`` (label -> per-layer rms) on a log axis, labelled at its end.
 
-    A new figure is 7 x 3.5 inches: low enough to share a 1024x768 slide with its code.
+    A new figure is 7 x 2.7 inches: low enough to share a 683x512 slide (150 % zoom) with its code.
     """
     if ax is None:
-        _, ax = plt.subplots(figsize=(7.0, 3.5))
+        _, ax = plt.subplots(figsize=(7.0, 2.7))
     for label, rms in curves.items():
         layers = np.arange(len(rms))
         line = ax.plot(layers, rms)[0]
@@ -115,6 +124,40 @@ def var_z_over_networks(
     return per_net.mean(axis=0), per_net.std(axis=0, ddof=1) / np.sqrt(n_networks)
 
 
+def weight_gradient_rms(
+    multiplier: float, *, depth: int = 30, width: int = 256, batch: int = 64, seed: int = 0
+) -> np.ndarray:
+    """Root mean square of every layer's weight gradient ``dL/dW^(h)`` at initialisation.
+
+    The network of :func:`forward_rms` (``W^(h)_ij ~ N(0, multiplier * 2 / width)``,
+    square, bias-free, no ReLU after the last layer) with ``batch`` standard normal
+    inputs. The gradient arriving at the output, ``dL/dz^(depth-1)``, is standard
+    normal too (a stand-in for the loss's, which at initialisation barely depends
+    on the weights). Backward: ``dL/dW^(h) = delta^(h) x^(h)T / batch`` and
+    ``delta^(h-1) = (W^(h)T delta^(h)) * [z^(h-1) > 0]``. Returns shape ``(depth,)``.
+
+    For the same ``seed`` every multiplier uses the same draws, so (ReLU being
+    positively homogeneous) multiplier ``m`` scales every layer's weight gradient
+    by exactly ``m^((depth - 1) / 2)``: the forward signal into layer h and the
+    gradient coming back to it shrink together.
+    """
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((width, batch))
+    std = np.sqrt(multiplier * 2.0 / width)
+    weights, inputs = [], []
+    for _ in range(depth):
+        weights.append(rng.standard_normal((width, width)) * std)
+        inputs.append(x)
+        x = np.maximum(weights[-1] @ x, 0.0)
+    delta = rng.standard_normal((width, batch))
+    rms = np.empty(depth)
+    for h in range(depth - 1, -1, -1):
+        rms[h] = np.sqrt(np.mean((delta @ inputs[h].T / batch) ** 2))
+        if h:
+            delta = (weights[h].T @ delta) * (inputs[h] > 0)
+    return rms
+
+
 def train_22_and_30_layers(config: Mapping | None = None) -> list[TrainingHistory]:
     """Notebook 07's four runs: 22 and 30 layers of 64 ReLU units, Kaiming and Xavier, on digits."""
     from ..data import load_digits_split
@@ -130,7 +173,10 @@ def train_22_and_30_layers(config: Mapping | None = None) -> list[TrainingHistor
     return runs
 
 
-def plot_training_result(runs: Iterable[TrainingHistory]) -> Figure:
+def plot_training_result(
+    runs: Iterable[TrainingHistory],
+    title: str = "digits, 64 units wide: test accuracy while training",
+) -> Figure:
     """Test accuracy per epoch of the runs, one panel sized for a 1024x768 slide."""
     from .nb07_plots import plot_accuracy_curves
 
@@ -138,20 +184,30 @@ def plot_training_result(runs: Iterable[TrainingHistory]) -> Figure:
         fig, ax = plt.subplots(figsize=(8.0, 4.2))
         plot_accuracy_curves(runs, ax=ax)
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.set_title("digits, 64 units wide: test accuracy while training")
+        ax.set_title(title)
     return fig
 
 
-def main(argv: list[str] | None = None) -> Path:
-    """Recompute the four runs and write the deck's training figure (about half a minute)."""
+def main(argv: list[str] | None = None) -> list[Path]:
+    """Recompute the four runs and write the deck's two training figures (about half a minute)."""
     parser = argparse.ArgumentParser(description=main.__doc__)
     parser.add_argument("--output", type=Path, default=TRAINING_FIGURE)
+    parser.add_argument("--puzzle-output", type=Path, default=PUZZLE_FIGURE)
     args = parser.parse_args(argv)
-    fig = plot_training_result(train_22_and_30_layers())
-    fig.savefig(args.output, dpi=2 * style.DPI, metadata={"Software": None})
-    plt.close(fig)
-    print(f"wrote {args.output}")
-    return args.output
+    runs = train_22_and_30_layers()
+    puzzle = [r for r in runs if r.depth == 30 and r.init == "xavier"]
+    figures = [
+        (plot_training_result(runs), args.output),
+        (
+            plot_training_result(puzzle, "30 plain ReLU layers, 64 wide, on digits"),
+            args.puzzle_output,
+        ),
+    ]
+    for fig, path in figures:
+        fig.savefig(path, dpi=2 * style.DPI, metadata={"Software": None})
+        plt.close(fig)
+        print(f"wrote {path}")
+    return [path for _, path in figures]
 
 
 if __name__ == "__main__":  # pragma: no cover - exercised by running the module
