@@ -34,9 +34,11 @@ def test_view_is_pure_and_summary_is_right() -> None:
     b = nb.fan_mode_view(6, "FUNNEL 1024 → 16", "fan_out")
     np.testing.assert_array_equal(a.forward_sim, b.forward_sim)
     assert a.profile == b.profile == "funnel 1024 → 16"
-    assert "x64" in a.summary() and "forward" in a.summary()  # d_0 / d_H = 1024 / 16
+    assert "(64 times the protected value 2)" in a.summary() and "forward" in a.summary()  # d_0/d_H
     c = nb.fan_mode_view(6, "funnel 1024 → 16", "fan_in")
-    assert "x0.0156" in c.summary() and "backward" in c.summary()
+    assert "(1/64 of the protected value 2)" in c.summary() and "backward" in c.summary()
+    d = nb.fan_mode_view(4, "bottleneck 512 → 32 → 512", "fan_in")
+    assert "(equal to the protected value 2)" in d.summary()  # same end widths: ratio 1
 
 
 def test_view_rejects_bad_settings() -> None:

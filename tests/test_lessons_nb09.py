@@ -219,6 +219,21 @@ def test_exercise_3_numbers(bias, gain, q_star):
     assert gains.chi1("tanh", g, q) == pytest.approx(1.0, abs=1e-6)
 
 
+def test_exercise_4_loop_with_bias_stays_near_its_fixed_point():
+    # the solution's loop, as printed in notebook 09's exercise 4
+    g = gains.edge_of_chaos_gain("tanh", bias_variance=0.05)
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((100, 400))
+    for _ in range(50):
+        W = g / np.sqrt(400) * rng.standard_normal((400, 400))
+        b = rng.normal(0, np.sqrt(0.05), 400)
+        z = x @ W.T + b
+        x = np.tanh(z)
+    q_star = gains.fixed_point("tanh", g, bias_variance=0.05)
+    assert round(float(np.mean(z**2)), 2) == 0.63  # the value the solution prints
+    assert abs(np.log(np.mean(z**2) / q_star)) < 0.25  # section 4's band for one network
+
+
 # ------------------------------------------------------------------------- simulations
 
 

@@ -207,3 +207,53 @@ def test_update_ratio_check(lesson) -> None:
     assert "norms" in str(
         lesson.check_update_ratio(lambda w, g, lr: ((lr * g).norm() / w.norm()).item())
     )
+
+
+def _contrast_on_white(colour: str) -> float:
+    """WCAG contrast ratio of ``colour`` against white."""
+    from matplotlib.colors import to_rgb
+
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in to_rgb(colour)]
+    luminance = 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+    return 1.05 / (luminance + 0.05)
+
+
+def test_layer_styles_are_dark_distinct_and_name_the_output(lesson) -> None:
+    styles = [lesson.layer_style(j, 6, output_last=True) for j in range(6)]
+    assert all(_contrast_on_white(s["color"]) >= 3.0 for s in styles)  # no pale lines
+    assert len({(s["color"], str(s["ls"])) for s in styles}) == 6
+    assert styles[-1]["label"] == "layer 6 (output)" and styles[0]["label"] == "layer 1"
+    hidden = [lesson.layer_style(j, 5) for j in range(5)]  # the same layer, the same style
+    assert all(
+        h == {**s, "label": f"layer {j + 1}"}
+        for j, (h, s) in enumerate(zip(hidden, styles[:5], strict=True))
+    )
+
+
+def test_outputs_and_gradients_match_autograd(lesson, torch) -> None:
+    gen = torch.Generator().manual_seed(2)
+    net = lesson.plain_net([5, 12, 12, 3], "tanh")
+    x, y = torch.randn(16, 5, generator=gen), torch.randint(3, (16,), generator=gen)
+    outputs, grads = lesson.outputs_and_gradients(net, x, y)
+    h1 = torch.tanh(net[0](x))
+    assert len(outputs) == 2 and len(grads) == 2 and torch.allclose(outputs[0], h1)
+    net.zero_grad()
+    torch.nn.functional.cross_entropy(net(x), y).backward()
+    assert torch.equal(grads[1], net[2].weight.grad)  # the hidden layers' weight gradients
+    assert not net[1]._forward_hooks  # the temporary hooks are gone
+
+
+def test_layer_histograms_figure(lesson, torch) -> None:
+    import matplotlib.pyplot as plt
+
+    gen = torch.Generator().manual_seed(3)
+    nets = {
+        "a": lesson.plain_net([5, 8, 8, 3], "tanh"),
+        "b": lesson.plain_net([5, 8, 8, 3], "tanh"),
+    }
+    x, y = torch.randn(16, 5, generator=gen), torch.randint(3, (16,), generator=gen)
+    fig = lesson.plot_layer_histograms(nets, x, y, when="step 0")
+    titles = [ax.get_title() for ax in fig.axes[:2]]
+    assert titles == ["a, step 0", "b, step 0"] and len(fig.axes) == 4
+    assert len(fig.axes[2].lines) == 2  # one line per hidden layer
+    plt.close(fig)

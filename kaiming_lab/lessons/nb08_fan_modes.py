@@ -254,9 +254,19 @@ class FanModeView:
             value, where = self.backward_theory[0], "input"
         return (
             f"{self.mode}: the {self.other_pass} pass ends at {value:.3g} at the {where} "
-            f"(x{value / 2:.3g} the protected value 2); the {self.mode} rule keeps the "
+            f"({_relative_to_two(value)}); the {self.mode} rule keeps the "
             f"{'backward' if self.other_pass == 'forward' else 'forward'} pass at 2"
         )
+
+
+def _relative_to_two(value: float) -> str:
+    """``value`` against the protected value 2, in words: "64 times", "1/64 of" or "equal to"."""
+    ratio = value / 2
+    if np.isclose(ratio, 1.0):
+        return "equal to the protected value 2"
+    if ratio > 1:
+        return f"{ratio:.3g} times the protected value 2"
+    return f"1/{1 / ratio:.3g} of the protected value 2"
 
 
 def fan_mode_view(

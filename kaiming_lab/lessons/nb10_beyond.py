@@ -91,7 +91,7 @@ def finite_width_view(
 
 
 def plot_finite_width(views: Sequence[FiniteWidthView], ax: Axes | None = None) -> Figure:
-    """Histograms of ``log ||x^(L)||^2 / ||x^(0)||^2`` with the normal law of the same moments."""
+    """Histograms of ``log(ms(x^(L)) / ms(x^(0)))``, ms the mean square, with their normal law."""
     if ax is None:
         fig, ax = plt.subplots(figsize=(8.0, 4.2))
     fig = ax.figure
@@ -117,7 +117,9 @@ def plot_finite_width(views: Sequence[FiniteWidthView], ax: Axes | None = None) 
             grid, density, color="black", ls="-", lw=1.0, label="normal law" if i == 0 else None
         )
     ax.axvspan(-math.log(2), math.log(2), color="0.85", zorder=0, lw=0)
-    ax.set_xlabel(r"$\log(\|x^{(L)}\|^2 / \|x^{(0)}\|^2)$ of one network")
+    ax.set_xlabel(
+        r"log of the ratio of mean squares, $\log[\mathrm{ms}(x^{(L)}) / \mathrm{ms}(x^{(0)})]$"
+    )
     ax.set_ylabel("density over networks")
     ax.set_title("grey band: within a factor 2 of the average")
     style.legend_outside(ax)
@@ -431,7 +433,7 @@ def phase_point_widget(sigma_w2: float = 25 / 9, sigma_b2: float = 0.0):
     import ipywidgets as widgets
     from IPython.display import display
 
-    w_w = widgets.FloatSlider(value=sigma_w2, min=0.5, max=4.0, step=0.05, description="σ_w²")
+    w_w = widgets.FloatSlider(value=sigma_w2, min=0.5, max=4.0, step=0.01, description="σ_w²")
     b_w = widgets.FloatSlider(value=sigma_b2, min=0.0, max=0.5, step=0.01, description="σ_b²")
     fig = Figure(figsize=(8.0, 5.6), dpi=style.DPI, layout="constrained")
 

@@ -23,6 +23,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from .. import style
 from .._validation import check_float, check_int
 from ..gains import chi1, fixed_point
 from ..theory import gaussian_expectation
@@ -557,31 +558,121 @@ def residual_growth(
 # --------------------------------------------------------------------------- plots
 
 
-def plot_per_layer(values: np.ndarray, x: Sequence[float] | None = None, *, ax=None, log=False):
-    """One line per layer (columns of ``values``), first layer dark, last layer light."""
+#: Per-layer line styles: the course palette's colours with at least 3:1 contrast on white
+#: (blue, vermillion, bluish green, reddish purple, black), each with its own line style.
+LAYER_COLOURS: tuple[str, ...] = tuple(style.PALETTE[i] for i in (0, 1, 2, 3, 6))
+LAYER_LINESTYLES: tuple = tuple(style.LINESTYLES[:5])
+#: The output layer: dark grey, dotted, so it reads as "not a hidden layer".
+OUTPUT_STYLE: dict = {"color": "0.35", "ls": (0, (1, 1))}
+
+
+def layer_style(j: int, n_layers: int, *, output_last: bool = False) -> dict:
+    """Colour, line style and label of layer ``j`` (0-based) of ``n_layers``.
+
+    The same layer gets the same style in every panel. With ``output_last``
+    the last layer is the network's output layer: grey, dotted, labelled
+    "layer n (output)".
+    """
+    if output_last and j == n_layers - 1:
+        return {**OUTPUT_STYLE, "label": f"layer {j + 1} (output)"}
+    k = j % len(LAYER_COLOURS)
+    return {"color": LAYER_COLOURS[k], "ls": LAYER_LINESTYLES[k], "label": f"layer {j + 1}"}
+
+
+def plot_per_layer(
+    values: np.ndarray,
+    x: Sequence[float] | None = None,
+    *,
+    ax=None,
+    log=False,
+    output_last: bool = False,
+):
+    """One line per layer (columns of ``values``), styled by :func:`layer_style`."""
     import matplotlib.pyplot as plt
 
     if ax is None:
         _, ax = plt.subplots()
     values = np.asarray(values, dtype=float)
     x = np.arange(len(values)) if x is None else np.asarray(x)
-    colours = plt.cm.viridis(np.linspace(0, 0.9, values.shape[1]))
-    for j in range(values.shape[1]):
-        ax.plot(x, values[:, j], color=colours[j], label=f"layer {j + 1}")
+    n = values.shape[1]
+    for j in range(n):
+        ax.plot(x, values[:, j], **layer_style(j, n, output_last=output_last))
     if log:
         ax.set_yscale("log")
     return ax
 
 
 def plot_histograms(tensors: Sequence[torch.Tensor], *, ax=None, bins: int = 60, span=None):
-    """The distribution of each tensor's entries as a line (a density), first dark, last light."""
+    """The distribution of each tensor's entries as a line (a density), styled per layer."""
     import matplotlib.pyplot as plt
 
     if ax is None:
         _, ax = plt.subplots()
-    colours = plt.cm.viridis(np.linspace(0, 0.9, len(tensors)))
     for j, t in enumerate(tensors):
         values = t.detach().double().flatten().numpy()
         density, edges = np.histogram(values, bins=bins, range=span, density=True)
-        ax.plot(0.5 * (edges[1:] + edges[:-1]), density, color=colours[j], label=f"layer {j + 1}")
+        ax.plot(0.5 * (edges[1:] + edges[:-1]), density, **layer_style(j, len(tensors)))
     return ax
+
+
+def outputs_and_gradients(
+    net: nn.Module, x: torch.Tensor, y: torch.Tensor
+) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
+    """Each activation module's output on ``x``, and each hidden layer's weight gradient.
+
+    One forward pass with a temporary forward hook per activation, then one
+    backward pass of the cross-entropy on ``(x, y)``; the net's gradients are
+    zeroed first and hold this pass's gradients afterwards. The gradients are
+    those of every ``nn.Linear`` but the last (the hidden layers).
+    """
+    outputs: list[torch.Tensor] = []
+    hooks = [
+        m.register_forward_hook(lambda m, i, o: outputs.append(o.detach()))
+        for m in activations(net).values()
+    ]
+    try:
+        net.zero_grad()
+        F.cross_entropy(net(x), y).backward()
+    finally:
+        for h in hooks:
+            h.remove()
+    return outputs, [m.weight.grad.detach().clone() for m in linears(net)[:-1]]
+
+
+def plot_layer_histograms(
+    nets: dict[str, nn.Module],
+    x: torch.Tensor,
+    y: torch.Tensor,
+    *,
+    when: str,
+    same_gradient_range: bool = True,
+):
+    """A 2 x len(nets) figure: tanh outputs (top) and weight gradients (bottom) per hidden layer.
+
+    One column per net, titled by its name and ``when`` (e.g. "step 0"). The
+    top row shares its axes. With ``same_gradient_range`` the bottom row shares
+    the first column's x range and the y axis (to compare the nets' gradient
+    sizes); without it each gradient panel has its own ranges (to see each
+    net's shape when the sizes differ by orders of magnitude).
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
+
+    fig, axes = plt.subplots(2, len(nets), figsize=(9, 6.5), squeeze=False)
+    for col, (name, net) in enumerate(nets.items()):
+        outputs, grads = outputs_and_gradients(net, x, y)
+        plot_histograms(outputs, ax=axes[0, col], span=(-1, 1))
+        plot_histograms(grads, ax=axes[1, col])
+        axes[0, col].set_title(f"{name}, {when}")
+        axes[0, col].set_xlabel("tanh output h")
+        axes[1, col].set_xlabel("weight gradient")
+        axes[1, col].xaxis.set_major_locator(MaxNLocator(4, symmetric=True))
+        if col > 0:
+            axes[0, col].sharey(axes[0, 0])
+            if same_gradient_range:
+                axes[1, col].sharey(axes[1, 0])
+                axes[1, col].set_xlim(axes[1, 0].get_xlim())
+    axes[0, 0].set_ylabel("density")
+    axes[1, 0].set_ylabel("density")
+    style.legend_outside(axes[0, -1])
+    return fig
