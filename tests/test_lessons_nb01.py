@@ -21,6 +21,7 @@ import numpy as np
 import pytest
 
 from kaiming_lab import kaiming_normal, kaiming_uniform
+from kaiming_lab.ensembles import simulate_networks
 from kaiming_lab.lessons.nb01_network import (
     CHECK_SHAPES,
     check_he_normal,
@@ -197,3 +198,18 @@ def test_plot_rms_by_layer_draws_the_reference_at_the_named_setting_start() -> N
     with pytest.raises(ValueError, match="reference='m = 4'"):
         plot_rms_by_layer(rms, reference="m = 4")
     plt.close("all")
+
+
+def test_pooling_over_sixteen_inputs_narrows_the_wander_to_about_two_thirds() -> None:
+    # notebook 01, exercise 6's solution: Var(log mean_sq_z) grows by about 5/n per layer for
+    # one input, by about two thirds of that for mean_sq_z pooled over 16 inputs. Each
+    # variance over 1,000 networks has a relative SE of about sqrt(2/1000) (4.5 %, more with
+    # heavy tails); the band allows about 4 SE of the ratio of the two fitted slopes.
+    def slope(batch: int) -> float:
+        ensemble = simulate_networks(1000, depth=12, width=64, batch=batch, seed=3)
+        spread = np.log(ensemble.values("mean_sq_z")).var(axis=0, ddof=1)
+        return float(np.polyfit(np.arange(12), spread, 1)[0])
+
+    one, pooled = slope(1), slope(16)
+    assert abs(one - 5 / 64) <= 0.25 * 5 / 64
+    assert 0.45 < pooled / one < 0.85
