@@ -21,13 +21,12 @@ import numpy as np
 import pytest
 
 from kaiming_lab import kaiming_normal, kaiming_uniform
+from kaiming_lab.ensembles import simulate_networks
 from kaiming_lab.lessons.nb01_network import (
     CHECK_SHAPES,
     check_he_normal,
     check_he_uniform,
-    plot_repeated_estimates,
     plot_rms_by_layer,
-    repeated_variance_estimates,
 )
 
 
@@ -180,38 +179,6 @@ def test_check_shapes_tell_fan_in_from_fan_out() -> None:
     assert all(fan_out(s) / fan_in(s) not in (0.5, 2.0) for s in CHECK_SHAPES)
 
 
-def test_repeated_estimates_are_means_of_squares_with_their_se() -> None:
-    estimates, ses = repeated_variance_estimates(3, 50, 0.5, np.random.default_rng(4))
-    squares = (np.random.default_rng(4).standard_normal((3, 50)) * 0.5) ** 2
-    np.testing.assert_allclose(estimates, squares.mean(axis=1))
-    np.testing.assert_allclose(ses, squares.std(axis=1, ddof=1) / math.sqrt(50))
-
-
-def test_repeated_estimates_agree_with_the_exact_variance() -> None:
-    estimates, ses = repeated_variance_estimates(400, 2000, 0.3, np.random.default_rng(0))
-    z = (estimates - 0.09) / ses
-    assert abs(z.mean()) < 4 / math.sqrt(400) + 0.05
-    assert 0.8 < z.std() < 1.2
-
-
-def test_plot_repeated_estimates_draws_bars_misses_and_the_exact_line() -> None:
-    estimates = np.array([1.0, 1.1, 0.9, 3.0])
-    ses = np.full(4, 0.1)
-    ax = plot_repeated_estimates(estimates, ses, exact=1.0)
-    labels = ax.get_legend_handles_labels()[1]
-    assert sorted(labels) == ["estimate ± 4 SE", "exact value", "misses by more than 4 SE"]
-    ax.figure.canvas.draw()
-    plt.close("all")
-
-
-def test_plot_repeated_estimates_at_one_se_marks_the_bars_that_miss_by_more() -> None:
-    estimates = np.array([1.0, 1.05, 0.8, 1.3])
-    ax = plot_repeated_estimates(estimates, np.full(4, 0.1), exact=1.0, k=1.0)
-    labels = ax.get_legend_handles_labels()[1]
-    assert "estimate ± 1 SE" in labels and "misses by more than 1 SE" in labels
-    plt.close("all")
-
-
 def test_plot_rms_by_layer_labels_each_line_at_its_end_on_a_log_axis() -> None:
     rms = {"m = 0.5": 2.0 ** -np.arange(10), "m = 2": 2.0 ** np.arange(10)}
     ax = plot_rms_by_layer(rms)
@@ -222,3 +189,27 @@ def test_plot_rms_by_layer_labels_each_line_at_its_end_on_a_log_axis() -> None:
     np.testing.assert_allclose(ax.get_lines()[1].get_ydata(), 2.0 ** np.arange(10))
     ax.figure.canvas.draw()
     plt.close("all")
+
+
+def test_plot_rms_by_layer_draws_the_reference_at_the_named_setting_start() -> None:
+    rms = {"m = 0.5": 2.0 ** -np.arange(10), "m = 1": np.full(10, 3.0)}
+    ax = plot_rms_by_layer(rms, reference="m = 1")
+    assert ax.get_lines()[-1].get_ydata()[0] == 3.0
+    with pytest.raises(ValueError, match="reference='m = 4'"):
+        plot_rms_by_layer(rms, reference="m = 4")
+    plt.close("all")
+
+
+def test_pooling_over_sixteen_inputs_narrows_the_wander_to_about_two_thirds() -> None:
+    # notebook 01, exercise 6's solution: Var(log mean_sq_z) grows by about 5/n per layer for
+    # one input, by about two thirds of that for mean_sq_z pooled over 16 inputs. Each
+    # variance over 1,000 networks has a relative SE of about sqrt(2/1000) (4.5 %, more with
+    # heavy tails); the band allows about 4 SE of the ratio of the two fitted slopes.
+    def slope(batch: int) -> float:
+        ensemble = simulate_networks(1000, depth=12, width=64, batch=batch, seed=3)
+        spread = np.log(ensemble.values("mean_sq_z")).var(axis=0, ddof=1)
+        return float(np.polyfit(np.arange(12), spread, 1)[0])
+
+    one, pooled = slope(1), slope(16)
+    assert abs(one - 5 / 64) <= 0.25 * 5 / 64
+    assert 0.45 < pooled / one < 0.85

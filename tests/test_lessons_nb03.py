@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from kaiming_lab.lessons.nb03_sums import check_var_of_sum
+from kaiming_lab.lessons.nb03_sums import check_var_of_sum, draw_sums, pair_estimate
 
 
 def right(x, var_w):
@@ -65,3 +65,14 @@ def test_messages_never_give_the_numbers_away() -> None:
     for fn, _ in [*SLIPS, (lambda x, v: 1e6, "")]:
         message = check_var_of_sum(fn).message
         assert not any(d in message.replace(" ", "") for d in digits), message
+
+
+def test_exercise_5_numbers_wide_input_hides_the_dependence_of_the_terms() -> None:
+    # notebook 03, exercise 5's solution: at d0 = 64 with seed 7 the SE of Cov(T_j^2, T_k^2)
+    # is about 5.2e-5, the effect about 2.4 SE, and a 7-SE effect needs 165,000-185,000 draws
+    wide = draw_sums(20_000, 64, 32, rng=np.random.default_rng(7))
+    se = pair_estimate(wide.terms**2).se
+    effect = (2 / 32) ** 2 * 2 / 64
+    assert 5.0e-5 < se < 5.4e-5
+    assert 2.2 < effect / se < 2.5
+    assert 160_000 < 20_000 * (7 * se / effect) ** 2 < 185_000

@@ -166,3 +166,12 @@ def test_relu_integrands_are_small_multiples_with_both_areas_printed() -> None:
     with pytest.raises(ValueError, match="dists"):
         plot_relu_integrands({})
     plt.close("all")
+
+
+def test_relu_integrands_number_every_panels_z_axis_and_say_the_areas_cover_the_line() -> None:
+    fig = plot_relu_integrands({name: stats.norm(0, 1) for name in "abcd"}, columns=3)
+    fig.canvas.draw()
+    for ax in fig.axes[:4]:  # panel c has no panel below it
+        assert any(label.get_visible() and label.get_text() for label in ax.get_xticklabels())
+    assert "whole line" in fig.get_suptitle()
+    plt.close("all")

@@ -27,9 +27,7 @@ __all__ = [
     "check_he_uniform",
     "check_kaiming_std",
     "check_weight_shape",
-    "plot_repeated_estimates",
     "plot_rms_by_layer",
-    "repeated_variance_estimates",
 ]
 
 #: The shapes the initialiser checks try: two non-square ``(fan_out, fan_in)``
@@ -82,73 +80,19 @@ def check_kaiming_std(answer: object) -> CheckResult:
     )
 
 
-# --- the standard-error picture --------------------------------------------------------
-
-
-def repeated_variance_estimates(
-    n_repeats: int, n: int, std: float, rng: np.random.Generator
-) -> tuple[np.ndarray, np.ndarray]:
-    """``n_repeats`` independent estimates of ``Var(W) = std^2`` from ``n`` normal draws each.
-
-    Each estimate is the mean of ``w^2`` (the mean of ``W`` is known to be 0)
-    and its standard error is ``s / sqrt(n)``, ``s`` the sample std of ``w^2``.
-    Returns ``(estimates, standard_errors)``.
-    """
-    squares = (rng.standard_normal((n_repeats, n)) * std) ** 2
-    return squares.mean(axis=1), squares.std(axis=1, ddof=1) / math.sqrt(n)
-
-
-def plot_repeated_estimates(
-    estimates: np.ndarray,
-    ses: np.ndarray,
-    exact: float,
-    *,
-    k: float = 4.0,
-    ax: Axes | None = None,
+def plot_rms_by_layer(
+    rms: Mapping[str, Sequence[float]], *, reference: str | None = None, ax: Axes | None = None
 ) -> Axes:
-    """Each estimate with a bar of ``± k`` standard errors, sorted by value, and the exact value.
-
-    Sorting turns the bars into one band that the exact value crosses
-    (a "caterpillar plot"); bars that miss the exact value (by more than
-    ``k`` SE) are drawn in a second colour. With ``k = 1`` about a third of the
-    bars of a correct estimator miss; with ``k = 4`` almost none do.
-    """
-    if ax is None:
-        _, ax = plt.subplots()
-    order = np.argsort(estimates)
-    estimates = np.asarray(estimates, dtype=float)[order]
-    ses = np.asarray(ses, dtype=float)[order]
-    rank = np.arange(1, estimates.size + 1)
-    miss = np.abs(estimates - exact) > k * ses
-    for mask, colour, label in (
-        (~miss, "C5", f"estimate ± {k:g} SE"),
-        (miss, "C1", f"misses by more than {k:g} SE"),
-    ):
-        if mask.any():
-            ax.errorbar(
-                rank[mask],
-                estimates[mask],
-                yerr=k * ses[mask],
-                fmt="none",
-                ecolor=colour,
-                elinewidth=1.0,
-                label=label,
-            )
-            ax.plot(rank[mask], estimates[mask], "o", color="C0", markersize=2.5, linestyle="none")
-    ax.axhline(exact, color="black", linewidth=1.8, linestyle="--", label="exact value", zorder=3)
-    ax.set_xlabel("repetition, sorted by its estimate")
-    ax.set_ylabel("estimate of Var(W)")
-    return ax
-
-
-def plot_rms_by_layer(rms: Mapping[str, Sequence[float]], *, ax: Axes | None = None) -> Axes:
     """One line per setting: the rms of ``z^(h)`` against the layer ``h``, on a log axis.
 
     ``rms[label][h]`` is the root mean square of layer ``h``'s pre-activations.
     Each line is labelled at its right end (no legend to look up), the axis has
     ticks at round powers of ten, and a dotted line marks the first layer's rms
-    of the first setting (where a scale-preserving network stays).
+    of the setting named ``reference`` (default: the first), where a
+    scale-preserving network would stay.
     """
+    if reference is not None and reference not in rms:
+        raise ValueError(f"reference={reference!r} is not one of the settings {list(rms)}")
     if ax is None:
         _, ax = plt.subplots()
     for label, values in rms.items():
@@ -162,7 +106,8 @@ def plot_rms_by_layer(rms: Mapping[str, Sequence[float]], *, ax: Axes | None = N
             va="center",
             color=line.get_color(),
         )
-    first = np.asarray(next(iter(rms.values())), dtype=float)[0]
+    start = rms[reference] if reference is not None else next(iter(rms.values()))
+    first = np.asarray(start, dtype=float)[0]
     ax.set_yscale("log")
     style.log_axis(ax, "y")
     style.reference_line(ax, first)

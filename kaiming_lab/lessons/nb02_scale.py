@@ -54,7 +54,16 @@ def plot_rms_with_linear_inset(
     box.plot(np.arange(rms.size), rms, color=colour)
     box.axhline(rms[0], color="0.25", linestyle=":", linewidth=1.2)
     box.set_ylim(0.0, 1.15 * float(np.nanmax(rms)))
-    box.set_title(f"{inset}, linear axis, layers 0-{rms.size - 1}", fontsize="small")
+    # the label sits inside the box, under the curve, so no line of the main axes crosses it
+    box.text(
+        0.97,
+        0.06,
+        f"{inset}, linear axis",
+        transform=box.transAxes,
+        ha="right",
+        va="bottom",
+        fontsize="small",
+    )
     box.tick_params(labelsize="x-small")
     return ax, box
 

@@ -275,8 +275,12 @@ def check_sum_variance(answer: object) -> CheckResult:
 
 
 def check_product_variance(answer: object) -> CheckResult:
-    """Exercise (notebook 03): ``Var(W X)``, E[W]=0.2, Var(W)=0.09, E[X]=0.6, Var(X)=0.64."""
-    mw, vw, mx, vx = 0.2, 0.09, 0.6, 0.64
+    """Exercise (notebook 03): ``Var(W X)``, E[W]=0.4, Var(W)=0.09, E[X]=0.6, Var(X)=0.64.
+
+    The numbers are chosen so that the answer and every recognised slip lie
+    more than 5 % apart: a rounded answer is never within 1 % of two of them.
+    """
+    mw, vw, mx, vx = 0.4, 0.09, 0.6, 0.64
     exact = vw * vx + mw**2 * vx + vw * mx**2
     return check_number(
         answer,

@@ -264,7 +264,8 @@ def plot_relu_integrands(
     Each panel's title prints the two areas, computed with
     ``scipy.integrate.quad``, as ``shaded = ratio x whole``: the shaded one is
     ``E[ReLU(z)^2]``, the whole ``E[z^2]``, and the ratio is ``1/2`` exactly
-    when ``z`` is symmetric about 0. Panels share the ``z`` axis; each has its
+    when ``z`` is symmetric about 0. The areas cover the whole line, the
+    curves only ``|z| <= limit``. Panels share the ``z`` axis; each has its
     own height so that no curve is squashed. The figure is at most about 2.3
     times as wide as tall, so it stays readable at slide size.
     """
@@ -300,7 +301,11 @@ def plot_relu_integrands(
         if k % columns == 0:
             ax.set_ylabel("z² p(z)")
         ax.set_xlabel("z")
+        ax.tick_params(labelbottom=True)  # every panel numbers its z axis, not only the last row
     for k in range(len(names), rows * columns):
         axes[k // columns, k % columns].set_visible(False)
-    fig.suptitle("z² p(z); shaded: z > 0, the part ReLU keeps")
+    fig.suptitle(
+        f"z² p(z) for |z| ≤ {limit:g}; shaded: z > 0, the part ReLU keeps;"
+        " areas over the whole line"
+    )
     return fig
