@@ -54,7 +54,14 @@ def pages() -> list[Path]:
     return numbered + [p for p in notebooks if p not in numbered]
 
 
-def title_of(nb) -> str:
+#: Pages whose first heading is not a title (the deck opens on its first slide's question).
+TITLES = {"lecture_50_minutes": "Lecture deck: Kaiming initialisation in 50 minutes"}
+
+
+def title_of(nb, stem: str = "") -> str:
+    """The page's title: from ``TITLES``, else the notebook's first level-1 heading."""
+    if stem in TITLES:
+        return TITLES[stem]
     for cell in nb.cells:
         if cell.cell_type == "markdown":
             match = re.search(r"^#\s+(.+)$", cell.source, re.M)
@@ -62,7 +69,7 @@ def title_of(nb) -> str:
                 # the words before any math: a page list shows plain text
                 words = match.group(1).split("$")[0]
                 return re.sub(r"[*_`]", "", words).strip().rstrip(":,;· ").strip()
-    return "untitled"
+    return stem.replace("_", " ") or "untitled"
 
 
 def _children(state: dict, model_id: str) -> set[str]:
@@ -256,7 +263,7 @@ def build(out: Path = OUT) -> list[Path]:
 
     notebooks = pages()
     loaded = [(p, nbformat.read(p, as_version=4)) for p in notebooks]
-    entries = [(p.stem + ".html", title_of(nb)) for p, nb in loaded]
+    entries = [(p.stem + ".html", title_of(nb, p.stem)) for p, nb in loaded]
     index_entries = []
     counter = [0]
     written = []

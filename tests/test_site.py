@@ -16,6 +16,7 @@ from pathlib import Path
 
 import _a11y
 import _servers as S
+import nbformat
 import pytest
 
 from kaiming_lab.explorer import ExplorerModel, ExplorerState
@@ -239,3 +240,11 @@ def test_every_figure_has_alt_text(site, offline_page, name):
         " || i.alt.startsWith('No description has been provided')).length"
     )
     assert missing == 0, f"{name}: {missing} image(s) without a text alternative"
+
+
+
+def test_every_page_has_its_own_title():
+    build = _load_build()
+    titles = [build.title_of(nbformat.read(p, as_version=4), p.stem) for p in build.pages()]
+    assert all(titles) and "untitled" not in titles, titles
+    assert len(set(titles)) == len(titles), titles
