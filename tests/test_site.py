@@ -242,7 +242,6 @@ def test_every_figure_has_alt_text(site, offline_page, name):
     assert missing == 0, f"{name}: {missing} image(s) without a text alternative"
 
 
-
 def test_every_page_has_its_own_title():
     build = _load_build()
     titles = [build.title_of(nbformat.read(p, as_version=4), p.stem) for p in build.pages()]
