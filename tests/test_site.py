@@ -210,10 +210,6 @@ def test_every_page_passes_axe(site, offline_page):
 #: been provided for this image"): the notebooks gain it through kaiming_lab.style.show.
 #: Remove a page when its notebook is done; the strict xfail then keeps it done.
 PENDING_ALT = {
-    "01_the_network",
-    "02_why_scale_matters",
-    "03_variance_of_a_sum",
-    "04_half_variance_relu_integral",
     "08_backward_and_fan_modes",
     "09_activations_and_gains",
     "10_beyond_kaiming",
