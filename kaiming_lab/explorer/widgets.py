@@ -221,10 +221,10 @@ class ExplorerApp(widgets.VBox):
             )
             self.show_backward.add_class("kaiming-show-backward")
             self.show_backward.observe(self._on_backward, names="value")
-            # the switch beside depth and width (narrower, so the three share a row at
-            # 150 % zoom): the key's 16 px text fills its own row
+            # the switch beside depth and width (200 px each at 150 % zoom, so the three
+            # share a row; up to 300 px on a wider screen): the key fills its own row
             for name in ("depth", "width"):
-                c[name].layout.width = "200px"
+                c[name].layout = widgets.Layout(flex="1 1 200px", max_width="300px")
             controls = [
                 widgets.HBox([c["multiplier"], self.readout], layout=row),
                 widgets.HBox([c["preset"], c["activation"]], layout=row),
