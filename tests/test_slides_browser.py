@@ -16,8 +16,8 @@ device pixels each). On every step it checks that no cell on screen shows an
 output before it has run (predict first) and that a run cell's output appears,
 that the math is typeset, that no cell shows an error, that everything on
 screen (math included) fits the viewport, and that no text outside the math is
-smaller than 16 CSS pixels once CSS zoom is applied (the explorer's widget,
-which sets its own sizes, is held to its 14 px). On the explorer's slide it
+smaller than 16 CSS pixels once CSS zoom is applied (the explorer's compact
+layout included: labels, readouts, verdict, ticks and titles). On the explorer's slide it
 presses an arrow key on the variance slider, waits for the figure and the
 verdict to change, and checks that the slider, the verdict and the panel are
 all inside the viewport at once and clear of the slideshow's navigation buttons

@@ -7,7 +7,8 @@ with every outgoing connection of this process refused; Chromium opens the
 result with every request recorded. The tests check that nothing leaves the
 machine, that every slide of the notebook is there with its title and its
 speaker notes, that reveal's speaker view (S) opens with them, that every slide's content
-fits its 960x720 page, that the math is typeset, that the PDF has one page
+fits its 960x720 page, that its text (code and output included) is 16 CSS px or more
+at 1024x768 with 150 % zoom, that the math is typeset, that the PDF has one page
 per slide, and that the lecturer's notes PDF has each slide's notes after it.
 
 Needs ``npm ci`` in ``slides/`` (``make slides-html`` runs it) and, for the
