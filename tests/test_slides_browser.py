@@ -16,8 +16,8 @@ device pixels each). On every step it checks that no cell on screen shows an
 output before it has run (predict first) and that a run cell's output appears,
 that the math is typeset, that no cell shows an error, that everything on
 screen (math included) fits the viewport, and that no text outside the math is
-smaller than 16 CSS pixels once CSS zoom is applied (the explorer's widget,
-which sets its own sizes, is held to its 14 px). On the explorer's slide it
+smaller than 16 CSS pixels once CSS zoom is applied (the explorer's compact
+layout included: labels, readouts, verdict, ticks and titles). On the explorer's slide it
 presses an arrow key on the variance slider, waits for the figure and the
 verdict to change, and checks that the slider, the verdict and the panel are
 all inside the viewport at once and clear of the slideshow's navigation buttons
@@ -49,11 +49,9 @@ VIEWPORT = {"width": 1024, "height": 768}
 #: The same projector at 150 % browser zoom: 683x512 CSS pixels of 1.5 device pixels each.
 ZOOMED_VIEWPORT = {"width": 683, "height": 512, "scale": 1.5}
 #: Smallest text on a slide, in CSS pixels (math sub- and superscripts aside): 24 device
-#: pixels at 150 % zoom, readable from the back of a 100-seat room.
+#: pixels at 150 % zoom, readable from the back of a 100-seat room. The explorer's
+#: compact layout is held to it too (its labels, readouts, verdict and bqplot text).
 MIN_FONT_PX = 16
-#: The explorer's widget sets its own sizes (kaiming_lab/explorer: 14 px labels and
-#: ticks); until it scales its type for a projector, it is held to what it has.
-EXPLORER_MIN_FONT_PX = 14
 MAX_SLIDES = 25
 MAX_CODE_LINES = 6
 SLIDE_TYPES = {"slide", "subslide", "fragment", "skip", "notes"}
@@ -514,9 +512,9 @@ def present(page, url: str, shots: Path, on_step=None, measured=None) -> int:
             problems = page.evaluate(_SCREEN_PROBLEMS)
             assert not problems, problems
             smallest = page.evaluate(_SMALLEST_TEXT)
-            for where, floor in (("deck", MIN_FONT_PX), ("explorer", EXPLORER_MIN_FONT_PX)):
+            for where in ("deck", "explorer"):
                 size, text = smallest[where]
-                assert size >= floor - 0.01, f"{where} text of {size:.1f} px: {text!r}"
+                assert size >= MIN_FONT_PX - 0.01, f"{where} text of {size:.1f} px: {text!r}"
                 measured[where] = min(measured[where], size)
             if cell["cell_type"] == "code" and "explorer(" in source:
                 _check_explorer_on_screen(page)

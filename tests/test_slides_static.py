@@ -7,7 +7,8 @@ with every outgoing connection of this process refused; Chromium opens the
 result with every request recorded. The tests check that nothing leaves the
 machine, that every slide of the notebook is there with its title and its
 speaker notes, that reveal's speaker view (S) opens with them, that every slide's content
-fits its 960x720 page, that the math is typeset, that the PDF has one page
+fits its 960x720 page, that its text (code and output included) is 16 CSS px or more
+at 1024x768 with 150 % zoom, that the math is typeset, that the PDF has one page
 per slide, and that the lecturer's notes PDF has each slide's notes after it.
 
 Needs ``npm ci`` in ``slides/`` (``make slides-html`` runs it) and, for the
@@ -168,6 +169,60 @@ def test_static_html_presents_offline_in_chromium(browser, html):
         assert slide["errors"] == 0, slide
         assert slide["bottom"] <= deck["height"], f"{slide['title']} runs off its page"
     assert sum(s["math"] for s in deck["slides"]) > 50
+
+
+#: The projector of the live deck's test at 150 % zoom: 683x512 CSS pixels of 1.5 device
+#: pixels each. Reveal shrinks the 960x720 slide to fit it (scale about 0.7).
+ZOOMED_VIEWPORT = {"width": 683, "height": 512}
+#: Smallest text on a slide in CSS pixels, as for the live deck: 24 device pixels at 150 %.
+MIN_FONT_PX = 16
+
+# Every slide's smallest text as the window shows it (font size times reveal's scale;
+# MathJax aside, as in the live deck's test) and its code or output that runs off its right edge.
+_SMALLEST_TEXT = """async () => {
+  await MathJax.startup.promise;
+  const out = [];
+  for (let i = 0; i < Reveal.getTotalSlides(); i++) {
+    Reveal.slide(i, 0, 99);
+    const s = Reveal.getCurrentSlide(), scale = Reveal.getScale();
+    let size = Infinity, text = '';
+    const walker = document.createTreeWalker(s, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      const e = node.parentElement;
+      if (!node.textContent.trim() || !e || e.closest('mjx-container, aside.notes')) continue;
+      if (e.getClientRects().length === 0) continue;
+      const px = parseFloat(getComputedStyle(e).fontSize) * scale;
+      if (px < size) [size, text] = [px, node.textContent.trim().slice(0, 40)];
+    }
+    // code and printed output whose text runs past the slide's right edge
+    const right = s.getBoundingClientRect().right;
+    const wide = [...s.querySelectorAll('pre')].filter((e) => {
+      const range = document.createRange();
+      range.selectNodeContents(e);
+      return range.getBoundingClientRect().right > right + 1;
+    }).length;
+    out.push({title: (s.querySelector('h1, h2, h3') || {}).textContent || '', size, text, wide});
+  }
+  return out;
+}"""
+
+
+@pytest.mark.browser
+def test_static_text_is_16_css_px_at_150_percent_zoom(browser, html):
+    """Code, outputs and prose of every slide at 16 CSS px or more on the zoomed projector."""
+    context = browser.new_context(viewport=ZOOMED_VIEWPORT, device_scale_factor=1.5)
+    try:
+        page = context.new_page()
+        page.goto(html.as_uri())
+        page.wait_for_function("() => window.Reveal && Reveal.isReady() && window.MathJax")
+        slides = page.evaluate(_SMALLEST_TEXT)
+    finally:
+        context.close()
+    assert len(slides) == len(_slides())
+    for slide in slides:
+        assert slide["size"] >= MIN_FONT_PX - 0.01, slide
+        assert slide["wide"] == 0, f"{slide['title']} has code wider than the slide"
+    print(f"smallest static text at 150 % zoom: {min(s['size'] for s in slides):.1f} px")
 
 
 @pytest.mark.browser

@@ -15,6 +15,7 @@ import pytest
 from kaiming_lab.explorer import ExplorerModel
 from kaiming_lab.explorer.figure import (
     COMPACT_FIGURE_HEIGHT,
+    COMPACT_FONT_PX,
     COMPACT_RIGHT_MARGIN,
     FIGURE_HEIGHT,
 )
@@ -237,7 +238,8 @@ def test_the_full_layout_shows_every_control_both_panels_and_the_histogram_switc
     assert app.figure.main.children == (app.figure.forward.figure, app.figure.backward.figure)
     for panel in (app.figure.forward, app.figure.backward):
         assert panel.figure.layout.height == f"{FIGURE_HEIGHT}px"
-    assert "font-size:16px" in app.verdict.value
+        assert {axis.tick_style["font-size"] for axis in panel.figure.axes} == {"14px"}
+    assert "font-size:16px" in app.verdict.value and "kaiming-compact" not in app._dom_classes
 
 
 def test_the_compact_layout_shows_the_lecture_controls_verdict_and_forward_panel():
@@ -257,7 +259,12 @@ def test_the_compact_layout_shows_the_lecture_controls_verdict_and_forward_panel
     for panel in (app.figure.forward, app.figure.backward):
         assert panel.figure.layout.height == f"{COMPACT_FIGURE_HEIGHT}px"
     assert COMPACT_FIGURE_HEIGHT < FIGURE_HEIGHT
-    assert "font-size:14px" in app.verdict.value  # smaller, not below 12 px
+    # projector type: 16 px or more (the browser test measures what the page shows)
+    assert "kaiming-compact" in app._dom_classes and "font-size:16px" in app.verdict.value
+    for panel in (app.figure.forward, app.figure.backward):
+        for axis in panel.figure.axes:
+            assert axis.tick_style["font-size"] == f"{COMPACT_FONT_PX}px"
+    assert COMPACT_FONT_PX >= 16
     _check_against_simulator(app)
 
 

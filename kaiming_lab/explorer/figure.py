@@ -34,6 +34,7 @@ from .verdict import network_range
 
 __all__ = [
     "COMPACT_FIGURE_HEIGHT",
+    "COMPACT_FONT_PX",
     "COMPACT_RIGHT_MARGIN",
     "FIGURE_HEIGHT",
     "ExplorerFigure",
@@ -47,10 +48,13 @@ __all__ = [
 #: Height of the two main panels in CSS pixels.
 FIGURE_HEIGHT = 290
 #: Height of the one panel the compact layout shows (a slide at 150 % zoom), in CSS pixels.
-COMPACT_FIGURE_HEIGHT = 200
+COMPACT_FIGURE_HEIGHT = 192
 #: Space the compact layout leaves right of its panel, in CSS pixels: the
 #: slideshow's navigation buttons sit there, in the bottom-right corner of the screen.
 COMPACT_RIGHT_MARGIN = 64
+#: Smallest text of the compact layout in CSS pixels: 24 device pixels at 150 % zoom,
+#: readable from the back of a lecture room (the full layout keeps 13-15 px).
+COMPACT_FONT_PX = 16
 #: Height of the histogram row in CSS pixels.
 HIST_HEIGHT = 170
 #: Depth axis lengths the x axis snaps to.
@@ -76,6 +80,17 @@ FIGURE_CSS = """
 .kaiming-hists .bqplot .tick text { font-size: 13px; }
 .kaiming-hists .bqplot .mainheading { font-size: 14px; }
 .kaiming-explorer .widget-label, .kaiming-explorer .widget-readout { font-size: 14px; }
+"""
+
+#: CSS for the compact layout (the app's class ``kaiming-compact``): every label, readout,
+#: button, menu and panel text at :data:`COMPACT_FONT_PX`.
+COMPACT_CSS = f"""
+.kaiming-compact {{ --jp-widgets-font-size: {COMPACT_FONT_PX}px; }}
+.kaiming-compact .widget-label, .kaiming-compact .widget-readout,
+.kaiming-compact .widget-dropdown select, .kaiming-compact .widget-toggle-button,
+.kaiming-compact .kaiming-figure .bqplot text.axislabel,
+.kaiming-compact .kaiming-figure .bqplot .tick text,
+.kaiming-compact .kaiming-figure .bqplot .mainheading {{ font-size: {COMPACT_FONT_PX}px; }}
 """
 
 
@@ -144,7 +159,14 @@ TICK_LABELS = {js_number(k): power_label(k) for k in range(-300, 301)}
 class _LogPanel:
     """One log-scale panel: dots (this network), dashed line (theory), band (networks like it)."""
 
-    def __init__(self, title: str, x_label: str, y_label: str, height: int = FIGURE_HEIGHT) -> None:
+    def __init__(
+        self,
+        title: str,
+        x_label: str,
+        y_label: str,
+        height: int = FIGURE_HEIGHT,
+        font_px: int = 14,
+    ) -> None:
         self.x_scale = bq.LinearScale(min=0.0, max=50.0)
         self.y_scale = bq.LogScale(min=0.1, max=10.0)
         scales = {"x": self.x_scale, "y": self.y_scale}
@@ -182,7 +204,7 @@ class _LogPanel:
             tick_values=depth_ticks(50),
             tick_format="d",
             grid_lines="none",
-            tick_style={"font-size": "14px"},
+            tick_style={"font-size": f"{font_px}px"},
         )
         self.y_axis = bq.Axis(
             scale=self.y_scale,
@@ -191,7 +213,7 @@ class _LogPanel:
             grid_lines="dashed",
             grid_color="#ddd",
             label_offset="52px",
-            tick_style={"font-size": "14px"},
+            tick_style={"font-size": f"{font_px}px"},
             # every power of ten the axis can show, sent once: only the tick values change
             tick_labels=TICK_LABELS,
         )
@@ -268,9 +290,10 @@ class ExplorerFigure:
 
     def __init__(self, *, compact: bool = False) -> None:
         height = COMPACT_FIGURE_HEIGHT if compact else FIGURE_HEIGHT
-        self.forward = _LogPanel("forward: rms(z) per layer", "layer h", "rms(z)", height)
+        font_px = COMPACT_FONT_PX if compact else 14
+        self.forward = _LogPanel("forward: rms(z) per layer", "layer h", "rms(z)", height, font_px)
         self.backward = _LogPanel(
-            "backward: mean square of dL/dx per layer", "layer h", "mean (dL/dx)²", height
+            "backward: mean square of dL/dx per layer", "layer h", "mean (dL/dx)²", height, font_px
         )
         self.main = widgets.HBox(
             [self.forward.figure] if compact else [self.forward.figure, self.backward.figure],

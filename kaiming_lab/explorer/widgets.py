@@ -14,13 +14,16 @@ move), ``kaiming-explorer`` (the whole app), and ``kaiming-<control>`` on
 every other control (``kaiming-depth``, ``kaiming-width``, ``kaiming-seed``,
 ``kaiming-activation``, ``kaiming-preset``, ``kaiming-slope``,
 ``kaiming-bias-variance``); ``kaiming-show-backward`` on the compact layout's
-panel switch.
+panel switch, ``kaiming-compact`` on the compact app.
 
 ``explorer(compact=True)`` is the layout for a slide (the lecture deck, a
 1024x768 projector at 150 % zoom): the variance slider, preset, activation,
 depth and width in three rows, the verdict, and one panel at a time (forward
-first; a "backward" button swaps them). Seed, slope and bias keep their
-values without a control on screen; the histograms and preset marks are left out.
+first; a "backward" button beside depth and width swaps them). Seed, slope and
+bias keep their values without a control on screen; the histograms and preset
+marks are left out.
+Its text is 16 px or more (:data:`~kaiming_lab.explorer.figure.COMPACT_FONT_PX`), 24 device
+pixels at that zoom; the full layout keeps its 13-16 px.
 """
 
 from __future__ import annotations
@@ -32,7 +35,14 @@ import math
 import ipywidgets as widgets
 
 from .a11y import FOCUS_CSS, AccessibilityPatch
-from .figure import FIGURE_CSS, NETWORK_COLOR, THEORY_TEXT_COLOR, ExplorerFigure
+from .figure import (
+    COMPACT_CSS,
+    COMPACT_FONT_PX,
+    FIGURE_CSS,
+    NETWORK_COLOR,
+    THEORY_TEXT_COLOR,
+    ExplorerFigure,
+)
 from .simulation import ExplorerModel, ExplorerView
 from .state import (
     BIAS_RANGE,
@@ -184,7 +194,7 @@ class ExplorerApp(widgets.VBox):
         self.verdict = widgets.HTML(layout=widgets.Layout(min_height="48px"))
         self.verdict.add_class("kaiming-verdict")
         self.key = widgets.HTML(
-            f"<span style='font-size:14px'>"
+            f"<span style='font-size:{COMPACT_FONT_PX if compact else 14}px'>"
             f"<b style='color:{NETWORK_COLOR}'>●</b> this network &nbsp; "
             f"<b style='color:{THEORY_TEXT_COLOR}'>‒ ‒</b> theory &nbsp; "
             f"<span style='background:rgba(86,180,233,0.3)'>&nbsp;&nbsp;&nbsp;</span> "
@@ -202,23 +212,24 @@ class ExplorerApp(widgets.VBox):
         #: compact layout only: shows the backward panel in place of the forward one
         self.show_backward: widgets.ToggleButton | None = None
         row = widgets.Layout(flex_flow="row wrap", align_items="center", width="100%")
-        key: widgets.Widget = self.key
         if compact:  # the controls a lecture uses, the verdict and one panel at a time
-            controls = [
-                widgets.HBox([c["multiplier"], self.readout], layout=row),
-                widgets.HBox([c["preset"], c["activation"]], layout=row),
-                widgets.HBox([c["depth"], c["width"]], layout=row),
-            ]
             self.show_backward = widgets.ToggleButton(
                 value=False,
                 description="backward",
                 tooltip="show the backward pass (the gradients) in place of the forward pass",
-                icon="exchange",
-                layout=widgets.Layout(width="120px", margin="0 0 0 12px"),
+                layout=widgets.Layout(width="104px", margin="0 0 0 6px"),
             )
             self.show_backward.add_class("kaiming-show-backward")
             self.show_backward.observe(self._on_backward, names="value")
-            key = widgets.HBox([self.key, self.show_backward], layout=row)
+            # the switch beside depth and width (200 px each at 150 % zoom, so the three
+            # share a row; up to 300 px on a wider screen): the key fills its own row
+            for name in ("depth", "width"):
+                c[name].layout = widgets.Layout(flex="1 1 200px", max_width="300px")
+            controls = [
+                widgets.HBox([c["multiplier"], self.readout], layout=row),
+                widgets.HBox([c["preset"], c["activation"]], layout=row),
+                widgets.HBox([c["depth"], c["width"], self.show_backward], layout=row),
+            ]
         else:
             controls = [
                 widgets.HBox([c["multiplier"], self.readout, c["preset"]], layout=row),
@@ -229,17 +240,20 @@ class ExplorerApp(widgets.VBox):
             ]
         children = [
             widgets.HTML(
-                f"<style>{FIGURE_CSS}{FOCUS_CSS}</style>", layout=widgets.Layout(display="none")
+                f"<style>{FIGURE_CSS}{COMPACT_CSS}{FOCUS_CSS}</style>",
+                layout=widgets.Layout(display="none"),
             ),
             AccessibilityPatch(layout=widgets.Layout(display="none")),
             *controls,
             self.verdict,
-            key,
+            self.key,
             self.figure.main,
             *([] if compact else [self.figure.hists]),
         ]
         super().__init__(children=children, layout=widgets.Layout(width="100%"))
         self.add_class("kaiming-explorer")
+        if compact:
+            self.add_class("kaiming-compact")
         if not math.isclose(state.multiplier, self._preset_value("kaiming"), rel_tol=1e-12):
             c["preset"].value = "custom"
         c["preset"].observe(self._on_preset, names="value")
@@ -341,12 +355,13 @@ class ExplorerApp(widgets.VBox):
         verdict = view.assessment
         color = STATUS_COLORS[verdict.status]
         self.verdict.value = (
-            f"<div style='font-size:{14 if self.compact else 16}px;line-height:1.35'>"
+            f"<div style='font-size:16px;line-height:1.35'>"
             f"<b style='color:{color}'>{html.escape(verdict.headline)}</b><br>"
             f"<span style='color:#333'>{html.escape(verdict.detail)}</span></div>"
         )
+        size = COMPACT_FONT_PX if self.compact else 15
         self.readout.value = (
-            f"<span style='font-size:15px'>× <b>{fraction_label(state.multiplier)}</b></span>"
+            f"<span style='font-size:{size}px'>× <b>{fraction_label(state.multiplier)}</b></span>"
         )
         marks = " · ".join(
             f"{label} {fraction_label(self._preset_value(key))}"
