@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from types import SimpleNamespace
 
 import matplotlib.pyplot as plt
@@ -9,6 +10,8 @@ import numpy as np
 import pytest
 
 from kaiming_lab.lessons import lecture
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(autouse=True)
@@ -93,3 +96,21 @@ def test_committed_puzzle_figure_is_sharp_and_not_a_strip():
     assert raw[:8] == b"\x89PNG\r\n\x1a\n"
     width, height = int.from_bytes(raw[16:20], "big"), int.from_bytes(raw[20:24], "big")
     assert width >= 1000 and width / height <= 2.5
+
+
+def test_rms_figure_alt_text_is_computed_from_the_curves():
+    curves = {"m = 2": np.array([1.0, 4.0, 16.0]), "m = 1": np.array([2.0, 2.0, 1.0])}
+    text = lecture.describe_rms_by_layer(curves)
+    assert "over 3 layers" in text
+    assert "m = 2 ends at 16 times its start" in text and "m = 1 ends at 0.5 times" in text
+    with pytest.raises(ValueError, match="curves"):
+        lecture.describe_rms_by_layer({})
+
+
+def test_saved_figures_carry_their_alt_text():
+    for name, alt in lecture.SAVED_FIGURE_ALT.items():
+        assert (ROOT / "docs" / name).exists()
+        image = lecture.saved_figure(f"{ROOT}/docs/{name}", width=300)
+        assert image.alt == alt and image.width == 300
+    with pytest.raises(ValueError, match="saved figures"):
+        lecture.saved_figure("../docs/explorer.png", width=300)

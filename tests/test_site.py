@@ -214,7 +214,6 @@ PENDING_ALT = {
     "09_activations_and_gains",
     "10_beyond_kaiming",
     "11_kaiming_in_pytorch",
-    "lecture_50_minutes",
 }
 _PAGES = sorted(p.stem for p in S.NOTEBOOKS.glob("*.ipynb"))
 
