@@ -216,10 +216,6 @@ PENDING_ALT = {
     "05_proposition",
     "06_explorer",
     "07_training_deep_nets",
-    "08_backward_and_fan_modes",
-    "09_activations_and_gains",
-    "10_beyond_kaiming",
-    "11_kaiming_in_pytorch",
     "lecture_50_minutes",
 }
 _PAGES = sorted(p.stem for p in S.NOTEBOOKS.glob("*.ipynb"))
