@@ -168,10 +168,34 @@ def _log10(value: float) -> str:
     return f"{math.log10(value):.6f}"
 
 
+def _alt_images(state: dict) -> None:
+    """Saved figures inside widget outputs keep their text alternative on the page.
+
+    The widget manager draws an ``image/png`` output as an ``<img>`` without
+    ``alt``, dropping the ``alt`` that ``kaiming_lab.style.show`` put in the
+    output's metadata. So each such figure is saved as HTML too, an ``<img>``
+    with that ``alt`` and the display size, which the manager shows instead.
+    """
+    for model in state.values():
+        if model.get("model_name") != "OutputModel":
+            continue
+        for out in model["state"].get("outputs", []):
+            meta = out.get("metadata", {}).get("image/png", {})
+            png = out.get("data", {}).get("image/png")
+            if png and meta.get("alt"):
+                size = "".join(f' {k}="{int(meta[k])}"' for k in ("width", "height") if k in meta)
+                out["data"] = {
+                    "text/html": f'<img src="data:image/png;base64,{png}" '
+                    f'alt="{html.escape(meta["alt"])}"{size}>',
+                    "text/plain": out["data"].get("text/plain", meta["alt"]),
+                }
+
+
 def prepare(nb, counter: list[int]) -> None:
     """Swap the explorer's widget outputs for the static explorer; note the other widgets."""
     meta = nb.metadata.get("widgets", {}).get(WIDGET_STATE)
     state = meta["state"] if meta else {}
+    _alt_images(state)
     drop: set[str] = set()
     for cell in nb.cells:
         if cell.cell_type != "code":

@@ -60,3 +60,27 @@ def test_the_static_edition_puts_the_alt_on_the_img():
     config.HTMLExporter.template_name = "kaiming"
     body, _ = HTMLExporter(config=config).from_notebook_node(nb, resources={"nav": ""})
     assert f'alt="{ALT}"'.replace("'", "&#39;") in body or f'alt="{ALT}"' in body
+
+
+def test_a_figure_saved_inside_a_widget_output_keeps_its_alt_on_the_page():
+    """The widget manager drops an image's metadata; the site saves the figure as HTML too."""
+    spec = importlib.util.spec_from_file_location("site_build", ROOT / "site" / "build.py")
+    build = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(build)
+    fig = _figure()
+    data, metadata = style.figure_bundle(fig, ALT + ' & "quoted"')
+    plt.close(fig)
+    plain = {"image/png": data["image/png"], "text/plain": "<Figure>"}
+    outputs = [
+        {"output_type": "display_data", "data": dict(data), "metadata": metadata},
+        {"output_type": "display_data", "data": plain, "metadata": {}},  # no alt: left alone
+    ]
+    state = {"out": {"model_name": "OutputModel", "state": {"outputs": outputs}}}
+    build._alt_images(state)
+    first, second = state["out"]["state"]["outputs"]
+    html_img = first["data"]["text/html"]
+    assert "image/png" not in first["data"] and data["image/png"] in html_img
+    escaped = "rms(z) per layer: flat at Kaiming&#x27;s variance &amp; &quot;quoted&quot;"
+    assert f'alt="{escaped}"' in html_img
+    assert f'width="{metadata["image/png"]["width"]}"' in html_img
+    assert second["data"] == plain

@@ -204,3 +204,11 @@ def test_first_layer_gradient_ratio_is_d_last_over_d_first():
     sims = {m: fm.simulate_passes(widths, m, n_networks=3, seed=5) for m in ("fan_in", "fan_out")}
     ratio = sims["fan_in"].backward[:, 1] / sims["fan_out"].backward[:, 1]
     assert np.allclose(ratio, 10 / 256)
+
+
+def test_fan_mode_alt_names_the_setting_and_where_the_other_pass_ends() -> None:
+    alt = nb.fan_mode_alt(nb.fan_mode_view(depth=6, profile="funnel 1024 → 16", mode="fan_in"))
+    assert "funnel 1024 → 16, depth 6, mode fan_in" in alt
+    assert "the forward pass stays at 2" in alt and "ends at 0.0313 at the input" in alt
+    alt = nb.fan_mode_alt(nb.fan_mode_view(depth=3, profile="funnel 1024 → 16", mode="fan_out"))
+    assert "the backward pass stays at 2" in alt and "ends at 128 at the output" in alt

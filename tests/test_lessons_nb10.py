@@ -232,3 +232,13 @@ def test_gradient_growth_at_five_thirds_depends_on_the_input_variance():
     assert q09[0] == pytest.approx(25 / 9)
     assert round(grad09[0], -2) == 7700 and round(view.grad_theory[0], -3) == 15000
     assert gains.chi1("tanh", 5 / 3, q09[0]) < 1 < gains.chi1("tanh", 5 / 3, 1.0)
+
+
+def test_alt_texts_carry_the_views_numbers():
+    view = nb.finite_width_view(10, 80, seed=0)
+    alt = nb.finite_width_alt(view)
+    assert "depth 10 and width 80" in alt and f"variance {view.variance:.3f}" in alt
+    assert f"{view.within2:.0%} of the networks" in alt
+    point = nb.phase_point_view(1.5, 0.3, depth=10, width=64, pairs=2)
+    alt = nb.phase_point_alt(point)
+    assert "ordered" in alt and f"chi_1 = {point.chi1:.2f}" in alt and "over 10 layers" in alt

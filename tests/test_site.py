@@ -209,12 +209,7 @@ def test_every_page_passes_axe(site, offline_page):
 #: Pages whose figures have no text alternative yet (nbconvert writes "No description has
 #: been provided for this image"): the notebooks gain it through kaiming_lab.style.show.
 #: Remove a page when its notebook is done; the strict xfail then keeps it done.
-PENDING_ALT = {
-    "08_backward_and_fan_modes",
-    "09_activations_and_gains",
-    "10_beyond_kaiming",
-    "11_kaiming_in_pytorch",
-}
+PENDING_ALT: set[str] = set()
 _PAGES = sorted(p.stem for p in S.NOTEBOOKS.glob("*.ipynb"))
 
 

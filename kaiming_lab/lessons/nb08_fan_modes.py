@@ -3,7 +3,8 @@
 - :func:`plot_passes`: predicted and simulated variances of both passes, under
   both rules, for one width profile (one row of the notebook's figure).
 - :func:`fan_mode_view` (pure, tested) and :func:`plot_fan_mode_view` draw the
-  slider's picture; :func:`fan_mode_widget` is the thin ipywidgets wrapper.
+  slider's picture, :func:`fan_mode_alt` its text alternative;
+  :func:`fan_mode_widget` is the thin ipywidgets wrapper.
 - :func:`initial_loss`: the cross-entropy a ReLU classifier starts with, under
   either rule, with its last layer optionally scaled down (the usual fix).
 - :func:`check_backward_layer` and :func:`check_fan_out_std`: the coding
@@ -50,6 +51,7 @@ __all__ = [
     "check_backward_layer",
     "check_fan_out_std",
     "comparison_table",
+    "fan_mode_alt",
     "fan_mode_view",
     "fan_mode_widget",
     "initial_loss",
@@ -345,13 +347,28 @@ def plot_fan_mode_view(view: FanModeView, *, fig: Figure | None = None) -> Figur
     return fig
 
 
+def fan_mode_alt(view: FanModeView) -> str:
+    """The text alternative of :func:`plot_fan_mode_view`'s figure: what it shows, with numbers."""
+    protected = "backward" if view.other_pass == "forward" else "forward"
+    if view.mode == "fan_out":
+        value, where = view.forward_theory[-1], "output"
+    else:
+        value, where = view.backward_theory[0], "input"
+    return (
+        f"Forward Var(z) and backward Var(dL/dx) per position for {view.profile}, depth "
+        f"{view.depth}, mode {view.mode} (lines: theory, markers: mean of {view.n_networks} "
+        f"networks), widths below: the {protected} pass stays at 2, the {view.other_pass} "
+        f"pass follows the widths and ends at {value:.3g} at the {where} "
+        f"({_relative_to_two(value)})."
+    )
+
+
 def fan_mode_widget(depth: int = 6, profile: str = "funnel 1024 → 16", mode: str = "fan_in"):
     """A depth slider, a profile menu and a fan-mode toggle over :func:`fan_mode_view`.
 
     Needs ipywidgets (installed with the package). Returns the widget box.
     """
     import ipywidgets as widgets
-    from IPython.display import display
 
     depth_w = widgets.IntSlider(
         value=depth, min=DEPTH_RANGE[0], max=DEPTH_RANGE[1], description="depth"
@@ -364,7 +381,7 @@ def fan_mode_widget(depth: int = 6, profile: str = "funnel 1024 → 16", mode: s
         view = fan_mode_view(depth, profile, mode)
         with style.context():
             plot_fan_mode_view(view, fig=fig)
-        display(fig)
+        style.show(fig, fan_mode_alt(view))
         print(view.summary())
 
     controls = {"depth": depth_w, "profile": profile_w, "mode": mode_w}
