@@ -117,9 +117,6 @@ def test_every_next_is_a_working_link(path: Path) -> None:
 #: a claim's guard sits as a one-line assert under the computation it guards,
 #: or in tests/, not in a block that reads like a test file.
 MAX_BARE_CHECK_LINES = 3
-#: Notebooks whose bare-check blocks are still being moved (strict xfail: a
-#: notebook that no longer has one fails here until it leaves this set).
-BARE_CHECKS_PENDING: set[str] = set()
 
 
 def _is_check(statement: ast.stmt) -> bool:
@@ -171,16 +168,7 @@ def _hidden(cell: dict) -> bool:
     return bool(cell.get("metadata", {}).get("jupyter", {}).get("source_hidden"))
 
 
-@pytest.mark.parametrize(
-    "path",
-    [
-        pytest.param(nb, marks=pytest.mark.xfail(reason="bare checks still to move", strict=True))
-        if nb.name in BARE_CHECKS_PENDING
-        else nb
-        for nb in NOTEBOOKS
-    ],
-    ids=lambda p: p.stem,
-)
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_no_visible_block_of_bare_checks(path: Path) -> None:
     for index, cell in enumerate(_load(path)["cells"]):
         if cell["cell_type"] != "code" or _hidden(cell):
