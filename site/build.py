@@ -68,7 +68,7 @@ def title_of(nb, stem: str = "") -> str:
             if match:
                 # the words before any math: a page list shows plain text
                 words = match.group(1).split("$")[0]
-                return re.sub(r"[*_`]", "", words).strip().rstrip(":,;· ").strip()
+                return re.sub(r"[*`]", "", words).strip().rstrip(":,;· ").strip()
     return stem.replace("_", " ") or "untitled"
 
 

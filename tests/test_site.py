@@ -228,3 +228,11 @@ def test_every_page_has_its_own_title():
     titles = [build.title_of(nbformat.read(p, as_version=4), p.stem) for p in build.pages()]
     assert all(titles) and "untitled" not in titles, titles
     assert len(set(titles)) == len(titles), titles
+
+
+def test_a_title_keeps_its_underscores():
+    build = _load_build()
+    nb = nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_markdown_cell("# 08 · **fan_in** or `fan_out`")]
+    )
+    assert build.title_of(nb, "x") == "08 · fan_in or fan_out"
