@@ -11,15 +11,12 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-import re
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from kaiming_lab import estimate_mean, predicted_variances, propagate
-from kaiming_lab.explorer import simulation
 from kaiming_lab.explorer.figure import (
     ExplorerFigure,
     decade_ticks,
@@ -671,16 +668,6 @@ def test_figure_x_axis_snaps_to_a_few_depths(model):
     for depth, xmax in ((7, 10), (25, 25), (26, 50), (100, 100)):
         figure.update(model.compute(ExplorerState(depth=depth, **SMALL)))
         assert figure.forward.x_scale.max == pytest.approx(1.01 * xmax)
-
-
-def test_simulation_module_keeps_no_matplotlib():
-    """The app draws in the browser: nothing in it imports matplotlib (a lighter kernel)."""
-    import kaiming_lab.explorer.figure as figure_module
-    import kaiming_lab.explorer.widgets as widgets_module
-
-    for module in (simulation, figure_module, widgets_module):
-        source = Path(module.__file__).read_text(encoding="utf-8")
-        assert not re.search(r"^\s*(import|from) matplotlib", source, re.MULTILINE)
 
 
 # --- the static edition's data: one run at m = 1 gives every variance ---------------
