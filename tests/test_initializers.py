@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import mpmath
 import numpy as np
 import pytest
 from scipy import stats
@@ -146,10 +147,6 @@ def test_gain_names_are_exported():
 
 def test_truncated_normal_std_is_the_keras_constant():
     assert initializers.truncated_normal_std() == pytest.approx(0.87962566103423978, abs=1e-15)
-    # closed form: 1 - 2 c phi(c) / (2 Phi(c) - 1) is the variance of N(0, 1) cut at +-c
-    cut = 1.5
-    closed = 1 - 2 * cut * stats.norm.pdf(cut) / (2 * stats.norm.cdf(cut) - 1)
-    assert initializers.truncated_normal_std(cut) ** 2 == pytest.approx(closed, rel=1e-12)
 
 
 def test_he_truncated_normal_has_variance_2_over_fan_in():
@@ -185,30 +182,77 @@ def test_truncated_normal_bad_arguments_name_the_parameter():
         initializers.he_truncated_normal((3, 3), rng="seed")
 
 
-@pytest.mark.parametrize("cut", [1e-300, 1e-200, 1e-10, 1e-8, 1e-6, 1e-5, 9.9e-5])
-def test_truncated_normal_std_for_tiny_cuts(cut):
-    """Nearly uniform on [-c, c]: Var = c^2/3 (1 - 2c^2/15 + O(c^4)); the old formula gave 8e-4
-    at c = 1e-10 (the value is 5.8e-11), 2.8% too little at 1e-5 and NaN below 1e-8."""
-    expected = cut / math.sqrt(3.0) * math.sqrt(1.0 - 2.0 * cut * cut / 15.0)
-    assert initializers.truncated_normal_std(cut) == pytest.approx(expected, rel=1e-13)
+def reference_std(cut: float) -> float:
+    """The std of N(0, 1) cut at +-c by quadrature in 30-digit arithmetic (mpmath).
+
+    Independent of all three formulas the library uses: with x = c t,
+    ``Var = c^2 int_0^1 t^2 exp(-c^2 t^2 / 2) dt / int_0^1 exp(-c^2 t^2 / 2) dt``,
+    both integrals of size about 1 whatever c is (no underflow at c = 1e-300),
+    split at t = k / c so the quadrature sees the bump when c is large. The
+    result is exact to about 1e-25, far below float64's rounding.
+    """
+    with mpmath.workdps(30):
+        c = mpmath.mpf(cut)
+        points = [0] + [k / c for k in (1, 2, 4, 8, 16, 32) if k < c] + [1]
+        m2 = mpmath.quad(lambda t: t * t * mpmath.exp(-c * c * t * t / 2), points)
+        m0 = mpmath.quad(lambda t: mpmath.exp(-c * c * t * t / 2), points)
+        return float(c * mpmath.sqrt(m2 / m0))
 
 
-@pytest.mark.parametrize("cut", [1e-4, 0.01, 0.3, 0.9999, 1.0, 1.5, 2.0, 3.0, 6.0, 20.0])
-def test_truncated_normal_std_matches_the_closed_form(cut):
-    """Var = 1 - 2c phi(c) / (2 Phi(c) - 1), evaluated with scipy in the range where it is exact
-    to about 1e-13 (no cancellation for c >= 1e-4 at this tolerance)."""
-    var = 1 - 2 * cut * stats.norm.pdf(cut) / (2 * stats.norm.cdf(cut) - 1)
-    tolerance = 1e-12 if cut >= 0.01 else 1e-7  # the reference itself cancels for small c
-    assert initializers.truncated_normal_std(cut) ** 2 == pytest.approx(var, rel=tolerance)
+#: float64's precision argument for the tolerance. The worst of the three branches
+#: is ``P(3/2, y) / P(1/2, y)``: scipy's gammainc (Cephes igam) has a documented peak
+#: relative error of 3.6e-14 = 162 eps for arguments in [0, 30]; a ratio of two
+#: such values is off by at most twice that, and the square root halves it again:
+#: 162 eps, plus a few eps from the roundings around it. The series branch (four
+#: rounded operations, the dropped c^4 term below 1e-16 at c < 1e-4) and the erf
+#: branch (1 - r with r <= 0.71, which multiplies erf's error by at most 2.5) stay
+#: well inside. So 200 eps on the std (4.4e-14); the values seen are within 10 ulps.
+STD_RTOL = 200 * np.finfo(np.float64).eps
+
+
+#: The branch points of ``truncated_normal_std`` (series / gammainc / erf / 1.0).
+BRANCH_POINTS = (1e-4, 1.0, 40.0)
+ACROSS_BRANCHES = [x for edge in BRANCH_POINTS for x in (float(np.nextafter(edge, 0.0)), edge)]
+
+
+@pytest.mark.parametrize(
+    "cut",
+    [
+        1e-300,
+        1e-200,
+        1e-10,
+        1e-8,
+        1e-6,
+        1e-5,
+        9.9e-5,
+        1e-3,
+        0.01,
+        0.3,
+        0.5,
+        1.5,
+        2.0,
+        3.0,
+        6.0,
+        20.0,
+    ],
+)
+def test_truncated_normal_std_matches_high_precision_quadrature(cut):
+    """Every regime against the quadrature. The old formula gave 8e-4 at c = 1e-10 (the
+    value is 5.8e-11), 2.8% too little at 1e-5 and NaN below 1e-8."""
+    assert initializers.truncated_normal_std(cut) == pytest.approx(
+        reference_std(cut), rel=STD_RTOL, abs=0.0
+    )
+
+
+@pytest.mark.parametrize("cut", ACROSS_BRANCHES)
+def test_truncated_normal_std_is_continuous_across_its_branch_points(cut):
+    """One ulp below each branch point and at it: two formulas, both on the same exact curve
+    (the true values at the two cuts differ by about one ulp, far inside the tolerance)."""
+    assert initializers.truncated_normal_std(cut) == pytest.approx(
+        reference_std(cut), rel=STD_RTOL, abs=0.0
+    )
 
 
 @pytest.mark.parametrize("cut", [40.0, 1e3, 1e154, 1e200, 1.7e308])
 def test_truncated_normal_std_for_huge_cuts_is_one_without_warnings(cut):
     assert initializers.truncated_normal_std(cut) == 1.0
-
-
-def test_truncated_normal_std_is_continuous_across_its_regimes():
-    for edge in (1e-4, 1.0, 40.0):
-        below = initializers.truncated_normal_std(edge * (1 - 1e-12))
-        above = initializers.truncated_normal_std(edge)
-        assert below == pytest.approx(above, rel=1e-11)

@@ -1,4 +1,4 @@
-"""Importing the explorer pulls in neither scipy nor matplotlib (a cheaper kernel per student).
+"""Importing or using the explorer pulls in neither scipy nor matplotlib (a cheaper kernel).
 
 The dashboard's kernel imports ``kaiming_lab.explorer`` and nothing else of
 weight: scipy.stats alone costs about a second of import and tens of MB.
@@ -30,6 +30,25 @@ def imported_after(statement: str) -> list[str]:
 @pytest.mark.parametrize("statement", ["import kaiming_lab.explorer", "import kaiming_lab"])
 def test_import_needs_no_scipy_or_matplotlib(statement):
     assert imported_after(statement) == []
+
+
+#: Build the app and move its controls: every module the dashboard runs is then
+#: imported and every update path (simulation, verdict, figure, histograms) has run.
+USE_THE_EXPLORER = """
+from kaiming_lab.explorer import explorer
+app = explorer(width=16, depth=12)
+for name, value in [("multiplier", 1.3), ("activation", "tanh"), ("bias_variance", 0.1),
+                    ("width", 32), ("depth", 40), ("preset", "xavier")]:
+    app.controls[name].value = value
+app.show_histograms.value = True
+app.refresh()
+"""
+
+
+def test_using_the_explorer_needs_no_scipy_or_matplotlib():
+    """The app draws in the browser: nothing it runs imports matplotlib (or scipy), not even
+    inside a function, so the dashboard's kernel never pays for them."""
+    assert imported_after(USE_THE_EXPLORER) == []
 
 
 def test_the_check_sees_an_import():
