@@ -248,12 +248,16 @@ class FanModeView:
         """The pass the chosen rule does not protect: ``"forward"`` or ``"backward"``."""
         return "forward" if self.mode == "fan_out" else "backward"
 
+    @property
+    def unprotected_end(self) -> tuple[float, str]:
+        """Where the unprotected pass ends, by theory: its value and ``"output"`` or ``"input"``."""
+        if self.mode == "fan_out":
+            return float(self.forward_theory[-1]), "output"
+        return float(self.backward_theory[0]), "input"
+
     def summary(self) -> str:
         """One line: how far the unprotected pass ends from 2, by theory."""
-        if self.mode == "fan_out":
-            value, where = self.forward_theory[-1], "output"
-        else:
-            value, where = self.backward_theory[0], "input"
+        value, where = self.unprotected_end
         return (
             f"{self.mode}: the {self.other_pass} pass ends at {value:.3g} at the {where} "
             f"({_relative_to_two(value)}); the {self.mode} rule keeps the "
@@ -350,10 +354,7 @@ def plot_fan_mode_view(view: FanModeView, *, fig: Figure | None = None) -> Figur
 def fan_mode_alt(view: FanModeView) -> str:
     """The text alternative of :func:`plot_fan_mode_view`'s figure: what it shows, with numbers."""
     protected = "backward" if view.other_pass == "forward" else "forward"
-    if view.mode == "fan_out":
-        value, where = view.forward_theory[-1], "output"
-    else:
-        value, where = view.backward_theory[0], "input"
+    value, where = view.unprotected_end
     return (
         f"Forward Var(z) and backward Var(dL/dx) per position for {view.profile}, depth "
         f"{view.depth}, mode {view.mode} (lines: theory, markers: mean of {view.n_networks} "
