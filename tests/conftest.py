@@ -24,6 +24,16 @@ def rng() -> np.random.Generator:
     return np.random.default_rng(20150206)
 
 
+@pytest.fixture
+def toy_data() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Three Gaussian blobs in 4-D, well separated: a net that learns reaches high accuracy."""
+    rng = np.random.default_rng(7)
+    centres = 3.0 * rng.normal(size=(3, 4))
+    y = rng.permutation(np.repeat(np.arange(3), 40))
+    X = centres[y] + rng.normal(size=(120, 4))
+    return X[:90], y[:90], X[90:], y[90:]
+
+
 @pytest.fixture(scope="module")
 def browser() -> Iterator:
     """Debian's Chromium, headless, through Playwright (the test skips when either is missing)."""

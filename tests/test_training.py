@@ -40,16 +40,6 @@ def small_problem() -> tuple[list, np.ndarray, np.ndarray]:
     return params, X, y
 
 
-@pytest.fixture
-def toy_data() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Three Gaussian blobs in 4-D, well separated: a net that learns reaches high accuracy."""
-    rng = np.random.default_rng(7)
-    centres = 3.0 * rng.normal(size=(3, 4))
-    y = rng.permutation(np.repeat(np.arange(3), 40))
-    X = centres[y] + rng.normal(size=(120, 4))
-    return X[:90], y[:90], X[90:], y[90:]
-
-
 def _pre_activations(params: list, X: np.ndarray) -> list[np.ndarray]:
     zs, x = [], X
     for W, b in params[:-1]:

@@ -26,16 +26,6 @@ def problem() -> tuple[list, list]:
     return params, loss_and_grads(params, X, y)[1]
 
 
-@pytest.fixture
-def blobs() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Three separated Gaussian blobs in 4-D."""
-    rng = np.random.default_rng(7)
-    centres = 3.0 * rng.normal(size=(3, 4))
-    y = rng.permutation(np.repeat(np.arange(3), 40))
-    X = centres[y] + rng.normal(size=(120, 4))
-    return X[:90], y[:90], X[90:], y[90:]
-
-
 def test_two_steps_by_hand(problem):
     """Kingma and Ba's update, written out entry by entry for two steps with bias correction."""
     params, grads = problem
@@ -105,16 +95,16 @@ def test_adam_step_rejects_a_wrong_state_or_gradients(problem):
         adam_step(params, grads[:-1], AdamState.zeros(params), lr=0.1)
 
 
-def test_train_with_adam_learns_and_says_so(blobs):
-    history = train([4, 8, 8, 3], *blobs, optimizer="adam", lr=0.01, epochs=15, seed=0)
+def test_train_with_adam_learns_and_says_so(toy_data):
+    history = train([4, 8, 8, 3], *toy_data, optimizer="adam", lr=0.01, epochs=15, seed=0)
     assert history.optimizer == "adam" and history.label.endswith(", Adam")
     assert history.train_loss[-1] < 0.3 * history.train_loss[0]
     assert history.test_accuracy[-1] > 2 / 3  # twice chance (1/3)
-    sgd = train([4, 8, 8, 3], *blobs, lr=0.01, epochs=1, seed=0)
+    sgd = train([4, 8, 8, 3], *toy_data, lr=0.01, epochs=1, seed=0)
     assert sgd.optimizer == "sgd" and "Adam" not in sgd.label
 
 
-def test_train_rejects_an_unknown_optimizer(blobs):
+def test_train_rejects_an_unknown_optimizer(toy_data):
     assert OPTIMIZERS == ("sgd", "adam")
     with pytest.raises(ValueError, match="optimizer must be one of"):
-        train([4, 8, 3], *blobs, optimizer="rmsprop")
+        train([4, 8, 3], *toy_data, optimizer="rmsprop")
