@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import base64
-import importlib.util
 
 import matplotlib.pyplot as plt
 import nbformat
 import pytest
-from _servers import ROOT
+from _scripts import load_script
 
 from kaiming_lab import style
 
@@ -42,9 +41,7 @@ def test_bundle_refuses_a_missing_alt(alt):
 
 
 def test_the_static_edition_puts_the_alt_on_the_img():
-    spec = importlib.util.spec_from_file_location("site_build", ROOT / "site" / "build.py")
-    build = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(build)
+    build = load_script("site/build.py", "site_build")
     from nbconvert import HTMLExporter
     from traitlets.config import Config
 
@@ -64,9 +61,7 @@ def test_the_static_edition_puts_the_alt_on_the_img():
 
 def test_a_figure_saved_inside_a_widget_output_keeps_its_alt_on_the_page():
     """The widget manager drops an image's metadata; the site saves the figure as HTML too."""
-    spec = importlib.util.spec_from_file_location("site_build", ROOT / "site" / "build.py")
-    build = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(build)
+    build = load_script("site/build.py", "site_build")
     fig = _figure()
     data, metadata = style.figure_bundle(fig, ALT + ' & "quoted"')
     plt.close(fig)

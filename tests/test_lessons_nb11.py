@@ -7,13 +7,13 @@ first cell (``nb11_setup``) need no PyTorch and always run.
 
 from __future__ import annotations
 
-import importlib.util
 import math
 from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
 import pytest
+from _scripts import load_script
 from torch_support import require_torch
 
 from kaiming_lab.data import load_digits_split
@@ -30,11 +30,7 @@ def test_install_message_names_the_cpu_build(capsys) -> None:
 
 
 def _notebook_conftest():
-    path = Path(__file__).resolve().parent.parent / "notebooks" / "conftest.py"
-    spec = importlib.util.spec_from_file_location("notebooks_conftest", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("notebooks/conftest.py", "notebooks_conftest")
 
 
 def test_notebook_11_skips_only_without_torch_outside_ci(monkeypatch) -> None:

@@ -8,7 +8,6 @@ installs it with ``npm ci``) and, for the browser tests, Chromium.
 
 from __future__ import annotations
 
-import importlib.util
 import math
 import re
 from collections.abc import Iterator
@@ -18,6 +17,7 @@ import _a11y
 import _servers as S
 import nbformat
 import pytest
+from _scripts import load_script
 
 from kaiming_lab.explorer import ExplorerModel, ExplorerState
 
@@ -44,10 +44,7 @@ SETTINGS = [
 
 
 def _load_build():
-    spec = importlib.util.spec_from_file_location("site_build", SITE / "build.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("site/build.py", "site_build")
 
 
 @pytest.fixture(scope="module")

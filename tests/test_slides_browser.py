@@ -32,7 +32,6 @@ says how to install them. The checks of the deck's file run everywhere.
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import json
 import re
 import time
@@ -41,6 +40,7 @@ from pathlib import Path
 
 import _servers as S
 import pytest
+from _scripts import load_script
 
 ROOT = Path(__file__).resolve().parent.parent
 DECK = ROOT / "notebooks" / "lecture_50_minutes.ipynb"
@@ -67,15 +67,7 @@ _CLOCK = re.compile(
 )
 
 
-def _load(name: str):
-    """A build script of ``slides/`` as a module."""
-    spec = importlib.util.spec_from_file_location(name, ROOT / "slides" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-build_live = _load("build_live")
+build_live = load_script("slides/build_live.py")
 
 
 def _deck() -> dict:

@@ -18,7 +18,6 @@ package; without them the tests skip and say what to install.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
 import socket
@@ -26,20 +25,14 @@ import time
 from pathlib import Path
 
 import pytest
+from _scripts import load_script
 
 ROOT = Path(__file__).resolve().parent.parent
 DECK = ROOT / "notebooks" / "lecture_50_minutes.ipynb"
 
 
-def _load(name: str):
-    spec = importlib.util.spec_from_file_location(name, ROOT / "slides" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-build_html = _load("build_html")
-build_pdf = _load("build_pdf")
+build_html = load_script("slides/build_html.py")
+build_pdf = load_script("slides/build_pdf.py")
 
 
 def _slides() -> list[tuple[str, str]]:
