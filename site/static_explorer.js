@@ -92,12 +92,12 @@
     const q = new Array(depth);
     q[0] = s * data.input_second_moment + 0.0;
     for (let h = 1; h < depth; h++) {
-      q[h] = Number.isFinite(q[h - 1]) ? s * (data.second_moment_ratio * q[h - 1]) + 0.0 : Infinity;
+      q[h] = Number.isFinite(q[h - 1]) ? s * (data.ratio * q[h - 1]) + 0.0 : Infinity;
     }
     const gt = new Array(depth + 1);
     gt[depth] = Number.isFinite(grad[depth]) ? grad[depth] : 1.0;
     for (let h = depth - 1; h >= 0; h--) {
-      const d2 = Number.isFinite(q[h]) ? data.derivative_ratio : NaN;
+      const d2 = Number.isFinite(q[h]) ? data.ratio : NaN;
       gt[h] = ((width * s) / width) * d2 * gt[h + 1];
     }
     const theoryStd = q.map(Math.sqrt);

@@ -8,6 +8,7 @@ installs it with ``npm ci``) and, for the browser tests, Chromium.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from collections.abc import Iterator
@@ -20,6 +21,7 @@ import pytest
 from _scripts import load_script
 
 from kaiming_lab.explorer import ExplorerModel, ExplorerState
+from kaiming_lab.explorer.static import static_data
 
 SITE = S.ROOT / "site"
 
@@ -167,6 +169,32 @@ def test_static_explorer_numbers_equal_the_python_explorer(site, offline_page):
         assert got["status"] == view.status, (multiplier, depth)
         assert got["headline"] == view.assessment.headline, (multiplier, depth)
         assert got["detail"] == view.assessment.detail, (multiplier, depth)
+
+
+@pytest.mark.parametrize(
+    ("activation", "slope"), [("leaky_relu", 0.2), ("linear", 0.01)], ids=["leaky", "linear"]
+)
+def test_static_explorer_numbers_equal_the_python_explorer_for_other_activations(
+    site, offline_page, activation, slope
+):
+    """The page's computation fed the stored run of another rescalable activation."""
+    page = offline_page
+    page.goto((site / "explorer_dashboard.html").as_uri())
+    page.wait_for_function("() => !!window.kaimingStatic")
+    model = ExplorerModel()
+    base = ExplorerState(activation=activation, slope=slope)
+    data = static_data(base, model=model)
+    assert data["rescalable"]
+    for multiplier, depth in [(1.0, 50), (0.5, 30), (2.0, 100)]:
+        got = page.evaluate(
+            "([data, m, d]) => window.kaimingStatic.compute(data, m, d)",
+            [data, multiplier, depth],
+        )
+        view = model.compute(dataclasses.replace(base, multiplier=multiplier, depth=depth))
+        for key in ("rms_z", "theory_std", "grad_var", "grad_theory"):
+            want = getattr(view, key).tolist()
+            assert all(_close(g, w) for g, w in zip(got[key], want, strict=True)), key
+        assert got["headline"] == view.assessment.headline, (activation, multiplier, depth)
 
 
 def test_static_explorer_moves_by_keyboard_and_speaks_its_verdict(site, offline_page):

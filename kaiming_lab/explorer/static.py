@@ -42,8 +42,9 @@ def static_data(state: ExplorerState, *, model: ExplorerModel | None = None) -> 
     ``mean_sq_z`` (``mean(z^(h)^2)`` at ``m = 1``, ``h = 0 .. 99``; ``None``
     after an overflow), ``grad`` (``grad[d - 1]`` is the second moment of
     ``dL/dx^(h)``, ``h = 0 .. d``, of the ``d``-layer view at ``m = 1``),
-    ``input_second_moment``, ``ratio`` (``E[phi(z)^2] / q`` and
-    ``E[phi'(z)^2]``, equal for these activations), ``underflow_layer``;
+    ``input_second_moment``, ``ratio`` (``E[phi(z)^2] / q``, which for these
+    positively homogeneous activations is also ``E[phi'(z)^2]``: ``(1 + a^2) / 2``),
+    ``overflow_layer``, ``underflow_layer``;
     otherwise ``view`` (the numbers and verdict of ``state`` alone).
     """
     if not isinstance(state, ExplorerState):
@@ -66,14 +67,11 @@ def static_data(state: ExplorerState, *, model: ExplorerModel | None = None) -> 
     with one_blas_thread():
         run = model._run(base)
         grads = [_floats(run.gradient(d, state.seed)) for d in range(1, MAX_DEPTH + 1)]
-    act = state.get_activation()
-    slope = 1.0 if act.name == "linear" else (act.slope or 0.0)
     out.update(
         mean_sq_z=_floats(run.mean_sq_z[:MAX_DEPTH]),
         grad=grads,
         input_second_moment=run.input_second_moment,
-        second_moment_ratio=float(act.second_moment_ratio),
-        derivative_ratio=(1.0 + slope**2) / 2.0,
+        ratio=float(state.get_activation().second_moment_ratio),
         overflow_layer=run.overflow_layer,
         underflow_layer=run.underflow_layer,
     )
