@@ -149,8 +149,10 @@ def test_digit_tensors_upsample(lesson) -> None:
     assert X.shape == (len(data.y_train), 1, 16, 16) and X_test.shape[1:] == (1, 16, 16)
     flat = lesson.digit_tensors(data)[0]
     assert np.allclose(flat.numpy(), data.X_train, atol=1e-6)
-    # bilinear upsampling by 2 keeps the image's mean to rounding (away from the border)
-    assert abs(X.mean().item() - flat.mean().item()) < 0.05
+    # bilinear upsampling by 2 keeps each image's mean, up to float32 rounding
+    per_image = X.mean(dim=(1, 2, 3)).numpy()
+    assert np.ptp(per_image) > 0.1  # images differ, so agreeing image by image means something
+    np.testing.assert_allclose(per_image, flat.mean(dim=1).numpy(), rtol=0, atol=1e-5)
 
 
 def test_trainability_grid(lesson) -> None:
