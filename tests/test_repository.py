@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from _scripts import load_script
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -135,13 +136,8 @@ def test_every_environment_line_says_what_it_is_for():
 
 
 def _pins() -> dict[str, str]:
-    pins = {}
-    for line in (ROOT / "constraints.txt").read_text().splitlines():
-        line = line.split("#")[0].strip()
-        if line:
-            name, _, version = line.partition("==")
-            pins[re.sub(r"[-_.]+", "-", name).lower()] = version
-    return pins
+    """constraints.txt as `make pins` and `make test-newest` read it (.ci/compare_pins.py)."""
+    return load_script(".ci/compare_pins.py").read_pins(ROOT / "constraints.txt")
 
 
 def test_constraints_pin_every_listed_package_within_its_range():
@@ -155,11 +151,11 @@ def test_constraints_pin_every_listed_package_within_its_range():
 
 def test_the_pinned_versions_are_the_installed_ones():
     """make test runs on the pins: a package installed at another version means a stale .venv."""
-    from importlib import metadata
-
+    installed, pins = load_script(".ci/compare_pins.py").installed(), _pins()
     for name in ("numpy", "scipy", "matplotlib", "ipywidgets", "bqplot", "nbval"):
-        installed = metadata.version(name).split("+")[0]
-        assert installed == _pins()[name], f"{name} {installed} installed, pinned {_pins()[name]}"
+        assert installed[name] == pins[name], (
+            f"{name} {installed[name]} installed, pinned {pins[name]}"
+        )
 
 
 def test_the_version_is_written_in_one_place():
