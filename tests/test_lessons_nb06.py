@@ -23,10 +23,10 @@ from kaiming_lab.lessons.nb06_explorer import (
     plot_backward_panel,
     plot_explorer_snapshot,
     plot_forward_panel,
-    pytorch_default_stack,
     rms_drift,
     rms_growth,
 )
+from kaiming_lab.lessons.pytorch_default import linear_default_stack
 
 # ---------------------------------------------------------------------------
 # the static picture of the explorer
@@ -137,7 +137,7 @@ def test_threshold_width_of_the_spread_alone():
 
 
 def test_default_weights_without_bias_keep_a_sixth_per_layer():
-    run = pytorch_default_stack(50, 256, seed=0, bias=False)
+    run = linear_default_stack(depth=50, width=256, batch=256, seed=0, bias=False)
     # one network's ln mean square spreads by about sqrt(5 * 49 / 256) ~ 1 over 49 layers:
     # 4 of those either way around (1/6)^49 on the mean square
     ratio = (run.rms[-1] / run.rms[0]) ** 2
@@ -147,19 +147,24 @@ def test_default_weights_without_bias_keep_a_sixth_per_layer():
 
 def test_default_bias_sets_a_floor_of_two_fifths_over_n_and_forgets_the_input():
     width = 256
-    last = np.array([pytorch_default_stack(50, width, seed=s).rms[-1] ** 2 for s in range(8)])
+    last = np.array(
+        [
+            linear_default_stack(depth=50, width=width, batch=256, seed=s).rms[-1] ** 2
+            for s in range(8)
+        ]
+    )
     se = last.std(ddof=1) / np.sqrt(last.size)
     assert abs(last.mean() - 2 / (5 * width)) < 4 * se  # q* = q*/6 + 1/(3n)
-    run = pytorch_default_stack(50, width, seed=0)
+    run = linear_default_stack(depth=50, width=width, batch=256, seed=0)
     assert round(run.rms[-1], 2) == 0.04  # "rms about 0.04", quoted in notebook 06
-    assert run.input_part[-1] < 1e-12 * run.rms[0]
+    assert run.input_rms[-1] < 1e-12 * run.rms[0]
 
 
 def test_default_stack_checks_its_arguments():
     with pytest.raises(TypeError, match="bias"):
-        pytorch_default_stack(3, 4, bias=1)
+        linear_default_stack(depth=3, width=4, bias=1)
     with pytest.raises(ValueError, match="batch"):
-        pytorch_default_stack(3, 4, batch=1)
+        linear_default_stack(depth=3, width=4, batch=1)
 
 
 # ---------------------------------------------------------------------------

@@ -26,7 +26,6 @@ from matplotlib.figure import Figure
 
 from .. import style
 from .._validation import check_float, check_int
-from ..initializers import pytorch_linear_default
 from ..propagation import simulate_forward
 from ..signal_geometry import relu_log_ratio_moments
 from ..theory import predicted_gradient_variances, predicted_variances
@@ -42,7 +41,6 @@ __all__ = [
     "plot_backward_panel",
     "plot_explorer_snapshot",
     "plot_forward_panel",
-    "pytorch_default_stack",
     "rms_drift",
     "rms_growth",
 ]
@@ -212,49 +210,6 @@ def rms_drift(steps: int, width: int) -> tuple[float, float]:
     steps = check_int("steps", steps, minimum=0)
     width = check_int("width", width, minimum=1)
     return -5.0 * steps / (4.0 * width), steps * relu_log_ratio_moments(width)[0] / 2.0
-
-
-@dataclass(frozen=True)
-class DefaultStack:
-    """Per layer of :func:`pytorch_default_stack`: ``rms`` of ``z^(h)`` over units and inputs,
-    and ``input_part``, the rms of ``z^(h)`` minus its mean over the inputs (the part of the
-    signal that depends on the input)."""
-
-    rms: np.ndarray
-    input_part: np.ndarray
-
-
-def pytorch_default_stack(
-    depth: int, width: int, *, batch: int = 256, seed: int = 0, bias: bool = True
-) -> DefaultStack:
-    """A ReLU stack of ``nn.Linear(width, width)`` layers at PyTorch's default initialisation.
-
-    Weights ``U(-1/sqrt(n), 1/sqrt(n))`` (``kaiming_uniform(a=sqrt(5))``, ``Var(W) = 1/(3n)``)
-    and, with ``bias=True``, biases ``U(-1/sqrt(n), 1/sqrt(n))`` as ``nn.Linear`` draws them;
-    ``batch`` inputs ``x ~ N(0, I)``, one generator from ``seed``. Without the bias each layer
-    keeps 1/6 of the mean square. With it the mean square settles where
-    ``q = q/6 + 1/(3n)``, at ``q* = 2/(5n)`` (rms about 0.04 at ``n = 256``): a floor set by the
-    biases, while the input-dependent part keeps shrinking.
-    """
-    depth = check_int("depth", depth, minimum=1)
-    width = check_int("width", width, minimum=1)
-    batch = check_int("batch", batch, minimum=2)
-    if not isinstance(bias, bool):
-        raise TypeError(f"bias must be True or False, got {bias!r}")
-    rng = np.random.default_rng(check_int("seed", seed, minimum=0))
-    bound = 1.0 / math.sqrt(width)
-    x = rng.standard_normal((batch, width))
-    rms, input_part = np.empty(depth), np.empty(depth)
-    with np.errstate(under="ignore"):
-        for h in range(depth):
-            W = pytorch_linear_default((width, width), rng=rng)
-            b = rng.uniform(-bound, bound, size=width) if bias else np.zeros(width)
-            z = x @ W.T + b
-            rms[h] = math.sqrt(float(np.mean(z * z)))
-            varying = z - z.mean(axis=0)
-            input_part[h] = math.sqrt(float(np.mean(varying * varying)))
-            x = np.maximum(z, 0.0)
-    return DefaultStack(rms=rms, input_part=input_part)
 
 
 # ---------------------------------------------------------------------------

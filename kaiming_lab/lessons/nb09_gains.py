@@ -10,8 +10,8 @@ figures of this notebook, and the checks of its exercises.
 - :func:`tanh_predictions`: what the length map and ``chi_1`` predict for it;
 - :func:`relu_depth_profile`: mean square of ``z`` per layer of a ReLU net
   whose weights come from any drawing function (normal, uniform, truncated);
-- :func:`linear_default_stack`: a stack of PyTorch-default ``nn.Linear``
-  layers with ReLU, with or without the bias, and :func:`bias_floor`;
+- :func:`linear_default_stack` and :func:`bias_floor` (from :mod:`.pytorch_default`,
+  shared with notebook 06): PyTorch-default ``nn.Linear`` layers with ReLU;
 - :func:`unstable_zero_edge`: the gain where ``q* = 0`` has ``chi_1 = 1`` but
   repels (GELU at 2), shown by :func:`format_gain_table`;
 - the figures, and the checks :func:`check_leaky_gain` and
@@ -35,6 +35,7 @@ from .._validation import as_generator, check_float, check_int
 from ..activations import get_activation
 from ..theory import gaussian_expectation
 from .checks import CheckResult, as_number, call_student, judge_number
+from .pytorch_default import DefaultStack, bias_floor, linear_default_stack
 
 __all__ = [
     "MC_DRAWS",
@@ -198,61 +199,6 @@ def relu_depth_profile(
         out[h] = np.mean(z * z)
         x = np.maximum(z, 0.0)
     return out
-
-
-@dataclass(frozen=True)
-class DefaultStack:
-    """Per-layer root mean squares from :func:`linear_default_stack`.
-
-    ``rms[h]`` is the root mean square of ``z^(h)`` over units and inputs;
-    ``input_rms[h]`` that of ``z^(h)`` minus its mean over the inputs: the part
-    of the signal that depends on the input (with a bias it bottoms out at
-    float64's rounding level, about ``1e-16`` times the floor).
-    """
-
-    width: int
-    bias: bool
-    rms: np.ndarray
-    input_rms: np.ndarray
-
-
-def linear_default_stack(
-    *, depth: int = 50, width: int = 256, batch: int = 64, bias: bool = True, seed: int = 0
-) -> DefaultStack:
-    """A ReLU stack of PyTorch-default ``nn.Linear(width, width)`` layers, in numpy.
-
-    ``z^(h) = W^(h) x^(h) + b^(h)``, ``x^(h+1) = ReLU(z^(h))``, ``x^(0) ~ N(0, I)``
-    (``batch`` inputs). Weights and bias are drawn as ``nn.Linear`` draws them:
-    ``U(-1/sqrt(width), 1/sqrt(width))``, so ``Var(W) = Var(b) = 1/(3 width)``.
-    With ``bias=False`` the bias is left out (``nn.Linear(..., bias=False)``).
-    """
-    depth = check_int("depth", depth, minimum=1)
-    width = check_int("width", width, minimum=1)
-    batch = check_int("batch", batch, minimum=2)
-    if not isinstance(bias, bool):
-        raise TypeError(f"bias must be True or False, got {bias!r}")
-    rng = np.random.default_rng(seed)
-    bound = 1.0 / math.sqrt(width)
-    x = rng.standard_normal((batch, width))
-    rms, input_rms = np.empty(depth), np.empty(depth)
-    for h in range(depth):
-        z = x @ rng.uniform(-bound, bound, (width, width)).T
-        if bias:
-            z = z + rng.uniform(-bound, bound, width)
-        rms[h] = math.sqrt(np.mean(z * z))
-        input_rms[h] = math.sqrt(np.mean((z - z.mean(axis=0)) ** 2))
-        x = np.maximum(z, 0.0)
-    return DefaultStack(width, bias, rms, input_rms)
-
-
-def bias_floor(width: int) -> float:
-    """The root of the fixed point ``q* = 2/(5 width)`` of ``q -> q/6 + 1/(3 width)``.
-
-    The length map of a ReLU layer with ``Var(W) = Var(b) = 1/(3 width)``
-    (``nn.Linear``'s default): ``q' = width Var(W) q/2 + Var(b)``.
-    """
-    width = check_int("width", width, minimum=1)
-    return math.sqrt(2.0 / (5.0 * width))
 
 
 # --------------------------------------------------------------------------- figures
