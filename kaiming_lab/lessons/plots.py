@@ -14,13 +14,13 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-from scipy import integrate
 
 from .. import style
 from ..diagnostics import STATISTICS, layer_statistic
 from ..ensembles import NetworkEnsemble, log_drift_prediction
 from ..montecarlo import Estimate
 from ..propagation import PropagationResult
+from ..theory import relu_second_moment
 
 __all__ = [
     "plot_ensemble",
@@ -261,9 +261,9 @@ def plot_relu_integrands(
 ) -> Figure:
     """Small multiples: ``z^2 p(z)`` for each distribution in its own panel, ``z > 0`` shaded.
 
-    Each panel's title prints the two areas, computed with
-    ``scipy.integrate.quad``, as ``shaded = ratio x whole``: the shaded one is
-    ``E[ReLU(z)^2]``, the whole ``E[z^2]``, and the ratio is ``1/2`` exactly
+    Each panel's title prints the two areas as ``shaded = ratio x whole``: the
+    shaded one is ``E[ReLU(z)^2]`` (:func:`~kaiming_lab.theory.relu_second_moment`),
+    the whole ``E[z^2]`` (the distribution's second moment), and the ratio is ``1/2`` exactly
     when ``z`` is symmetric about 0. The areas cover the whole line, the
     curves only ``|z| <= limit``. Panels share the ``z`` axis; each has its
     own height so that no curve is squashed. The figure is at most about 2.3
@@ -291,9 +291,7 @@ def plot_relu_integrands(
         ax.plot(z, integrand, color=colour)
         ax.fill_between(z, integrand, where=z >= 0, color=colour, alpha=0.3)
         ax.axvline(0.0, color="k", linewidth=0.8)
-        kept, _ = integrate.quad(lambda t, d=dist: t * t * d.pdf(t), 0.0, np.inf)
-        lost, _ = integrate.quad(lambda t, d=dist: t * t * d.pdf(t), -np.inf, 0.0)
-        whole = kept + lost
+        kept, whole = relu_second_moment(dist)[0], float(dist.moment(2))  # E[ReLU(z)^2], E[z^2]
         ax.set_title(
             f"{name}\nshaded {kept:.3f} = {kept / whole:.3f} × {whole:.3f}", fontsize="medium"
         )
