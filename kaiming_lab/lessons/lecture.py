@@ -33,6 +33,7 @@ from matplotlib.ticker import MaxNLocator
 
 from .. import style
 from ..training import TrainingHistory
+from . import plots
 
 __all__ = [
     "PUZZLE_FIGURE",
@@ -84,27 +85,14 @@ def forward_rms(
 
 
 def plot_rms_by_layer(curves: Mapping[str, np.ndarray], ax: Axes | None = None) -> Axes:
-    """Each curve of ``curves`` (label -> per-layer rms) on a log axis, labelled at its end.
+    """Each curve of ``curves`` (label -> per-layer rms) on a log axis, labelled at its end,
+    with the dotted line at 1 (:func:`.plots.plot_rms_by_layer`).
 
     A new figure is 7 x 2.7 inches: low enough to share a 683x512 slide (150 % zoom) with its code.
     """
     if ax is None:
         _, ax = plt.subplots(figsize=(7.0, 2.7))
-    for label, rms in curves.items():
-        layers = np.arange(len(rms))
-        line = ax.plot(layers, rms)[0]
-        ax.annotate(
-            label,
-            (layers[-1], rms[-1]),
-            xytext=(6, 0),
-            textcoords="offset points",
-            va="center",
-            color=line.get_color(),
-        )
-    style.log_axis(ax, "y")
-    style.reference_line(ax, 1.0)
-    ax.set_xlabel("layer h")
-    ax.set_ylabel("root mean square of $z^{(h)}$")
+    plots.plot_rms_by_layer(curves, reference=1.0, ylabel="root mean square of $z^{(h)}$", ax=ax)
     ax.margins(x=0.02)
     return ax
 

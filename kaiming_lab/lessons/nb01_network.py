@@ -1,4 +1,5 @@
-"""Scaffolding for ``notebooks/01_the_network.ipynb``: its exercise checks and two figures.
+"""Scaffolding for ``notebooks/01_the_network.ipynb``: its exercise checks (its figure,
+:func:`~kaiming_lab.lessons.plots.plot_rms_by_layer`, is shared with the deck and re-exported).
 
 Each ``check_*(answer)`` returns a :class:`~kaiming_lab.lessons.checks.CheckResult`.
 ``check_he_normal`` and ``check_he_uniform`` take the student's *function*
@@ -11,15 +12,13 @@ without printing the expected number.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.axes import Axes
 
-from .. import style
 from .checks import UNANSWERED, CheckResult, check_number
+from .plots import plot_rms_by_layer
 
 __all__ = [
     "CHECK_SHAPES",
@@ -78,42 +77,6 @@ def check_kaiming_std(answer: object) -> CheckResult:
         ],
         hint="N(0, v) in the lecture names the variance v; rng.normal wants its square root.",
     )
-
-
-def plot_rms_by_layer(
-    rms: Mapping[str, Sequence[float]], *, reference: str | None = None, ax: Axes | None = None
-) -> Axes:
-    """One line per setting: the rms of ``z^(h)`` against the layer ``h``, on a log axis.
-
-    ``rms[label][h]`` is the root mean square of layer ``h``'s pre-activations.
-    Each line is labelled at its right end (no legend to look up), the axis has
-    ticks at round powers of ten, and a dotted line marks the first layer's rms
-    of the setting named ``reference`` (default: the first), where a
-    scale-preserving network would stay.
-    """
-    if reference is not None and reference not in rms:
-        raise ValueError(f"reference={reference!r} is not one of the settings {list(rms)}")
-    if ax is None:
-        _, ax = plt.subplots()
-    for label, values in rms.items():
-        values = np.asarray(values, dtype=float)
-        line = ax.plot(np.arange(values.size), values, label=label)[0]
-        ax.annotate(
-            label,
-            (values.size - 1, values[-1]),
-            xytext=(6, 0),
-            textcoords="offset points",
-            va="center",
-            color=line.get_color(),
-        )
-    start = rms[reference] if reference is not None else next(iter(rms.values()))
-    first = np.asarray(start, dtype=float)[0]
-    ax.set_yscale("log")
-    style.log_axis(ax, "y")
-    style.reference_line(ax, first)
-    ax.set_xlabel("layer h")
-    ax.set_ylabel("rms of $z^{(h)}$ (log scale)")
-    return ax
 
 
 # --- the initialiser exercises ---------------------------------------------------------

@@ -29,6 +29,7 @@ __all__ = [
     "plot_log_drift",
     "plot_relu_integrand",
     "plot_relu_integrands",
+    "plot_rms_by_layer",
 ]
 
 
@@ -249,6 +250,49 @@ def plot_relu_integrand(
     ax.set_ylabel("z² p(z)")
     ax.set_title("shaded: z > 0, the part ReLU keeps")
     style.legend_outside(ax)
+    return ax
+
+
+def plot_rms_by_layer(
+    rms: Mapping[str, Sequence[float]],
+    *,
+    reference: str | float | None = None,
+    ylabel: str = "rms of $z^{(h)}$ (log scale)",
+    ax: Axes | None = None,
+) -> Axes:
+    """One line per setting: the rms of ``z^(h)`` against the layer ``h``, on a log axis.
+
+    ``rms[label][h]`` is the root mean square of layer ``h``'s pre-activations.
+    Each line is labelled at its right end (no legend to look up), the axis has
+    ticks at round powers of ten, and a dotted line marks where a
+    scale-preserving network would stay: at ``reference`` if it is a number,
+    else at the first layer's rms of the setting it names (default: the first).
+    Used by notebook 01 and the lecture deck.
+    """
+    if isinstance(reference, str) and reference not in rms:
+        raise ValueError(f"reference={reference!r} is not one of the settings {list(rms)}")
+    if ax is None:
+        _, ax = plt.subplots()
+    for label, values in rms.items():
+        values = np.asarray(values, dtype=float)
+        line = ax.plot(np.arange(values.size), values, label=label)[0]
+        ax.annotate(
+            label,
+            (values.size - 1, values[-1]),
+            xytext=(6, 0),
+            textcoords="offset points",
+            va="center",
+            color=line.get_color(),
+        )
+    if reference is None or isinstance(reference, str):
+        start = rms[reference] if reference is not None else next(iter(rms.values()))
+        level = float(np.asarray(start, dtype=float)[0])
+    else:
+        level = float(reference)
+    style.log_axis(ax, "y")
+    style.reference_line(ax, level)
+    ax.set_xlabel("layer h")
+    ax.set_ylabel(ylabel)
     return ax
 
 
