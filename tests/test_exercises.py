@@ -195,3 +195,15 @@ def test_product_variance_answer_and_slips_lie_more_than_five_percent_apart() ->
     assert "Only Var(W)Var(X)" in nb03_sums.check_product_variance(round(a, 3)).message
     assert nb03_sums.check_product_variance(round(a + b + c, 4)).correct
     assert "too small" in nb03_sums.check_product_variance((a + a + c) / 2).message
+
+
+def test_judge_number_names_a_slip_before_saying_close_and_close_before_direction():
+    from kaiming_lab.lessons.checks import judge_number
+
+    slips = [(1.005, "You used the slip.")]
+    kwargs = {"where": "here", "hint": "think", "rel": 1e-3, "near": (0.01, "more digits.")}
+    assert judge_number(1.0004, 1.0, slips, **kwargs) is None
+    assert judge_number(1.005, 1.0, slips, **kwargs).message == "Not yet (here). You used the slip."
+    assert judge_number(0.995, 1.0, slips, **kwargs).message == "Close (here): more digits."
+    assert "too small" in judge_number(0.9, 1.0, slips, **kwargs).message
+    assert "too small" in judge_number(0.995, 1.0, slips, where="here", hint="h").message

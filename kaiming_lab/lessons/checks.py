@@ -104,14 +104,17 @@ def judge_number(
     hint: str,
     rel: float = 1e-9,
     slip_rel: float | None = None,
+    near: tuple[float, str] | None = None,
 ) -> CheckResult | None:
     """``None`` when ``value`` equals ``exact`` (relative ``rel``); else the reason it does not.
 
     The reason names the first slip in ``slips`` (``(wrong value, why)``,
     compared with relative tolerance ``slip_rel``, default ``rel``) that the
-    value matches, or says whether it is too large or too small and gives the
-    ``hint``. ``where`` says which of the check's inputs the value is for
-    ("at a = 0.3"). Messages never contain the exact value.
+    value matches; else, with ``near = (near_rel, advice)``, a value within
+    ``near_rel`` of ``exact`` is told it is close, with ``advice``; else it says
+    whether the value is too large or too small and gives the ``hint``. ``where``
+    says which of the check's inputs the value is for ("at a = 0.3"). Messages
+    never contain the exact value.
     """
     number = as_number(value)
     if number is None:
@@ -124,6 +127,8 @@ def judge_number(
     for wrong, why in slips:
         if math.isfinite(wrong) and math.isclose(number, wrong, rel_tol=slip_rel, abs_tol=1e-15):
             return CheckResult(False, True, f"Not yet ({where}). {why}")
+    if near is not None and math.isclose(number, exact, rel_tol=near[0]):
+        return CheckResult(False, True, f"Close ({where}): {near[1]}")
     direction = "too large" if number > exact else "too small"
     return CheckResult(False, True, f"Not yet ({where}): your value is {direction}. Hint: {hint}")
 
