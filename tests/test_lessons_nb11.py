@@ -198,7 +198,10 @@ def test_conv_fan_in_check(lesson) -> None:
 
 def test_update_ratio_check(lesson) -> None:
     assert lesson.check_update_ratio(lambda w, g, lr: ((lr * g).std() / w.std()).item())
-    assert "lr" in str(lesson.check_update_ratio(lambda w, g, lr: (g.std() / w.std()).item()))
+    assert lesson.check_update_ratio(lambda w, g, lr: (lr * g).std() / w.std())  # a tensor
+    assert "multiply by lr" in str(
+        lesson.check_update_ratio(lambda w, g, lr: (g.std() / w.std()).item())
+    )
     assert "upside down" in str(
         lesson.check_update_ratio(lambda w, g, lr: (w.std() / (lr * g).std()).item())
     )

@@ -27,7 +27,7 @@ from .. import style
 from .._validation import check_float, check_int
 from ..gains import chi1, fixed_point
 from ..theory import gaussian_expectation
-from .checks import CheckResult, call_student
+from .checks import CheckResult, call_student, close, judge_number
 
 __all__ = [
     "SATURATION",
@@ -405,8 +405,8 @@ def trainability_grid(
 _CORRECT = CheckResult(True, True, "Correct.")
 
 
-def _close(a: float, b: float, rel: float = 1e-3) -> bool:
-    return math.isclose(a, b, rel_tol=rel, abs_tol=1e-12)
+def _close(a: float, b: float) -> bool:
+    return close(a, b, 1e-3)
 
 
 def check_forward_hook(make_hook: Callable) -> CheckResult:
@@ -509,8 +509,6 @@ def check_update_ratio(ratio: Callable) -> CheckResult:
         except (TypeError, ValueError):
             return CheckResult(False, True, "Not yet: return a single number.")
         exact = update_to_data_ratio(weight, grad, lr)
-        if _close(value, exact):
-            continue
         g_std, w_std = grad.std().item(), weight.std().item()
         slips = [
             (g_std / w_std, "the step is lr times the gradient: multiply by lr."),
@@ -521,10 +519,16 @@ def check_update_ratio(ratio: Callable) -> CheckResult:
                 "norms include the mean; the rule of thumb uses standard deviations.",
             ),
         ]
-        for wrong, why in slips:
-            if _close(value, wrong):
-                return CheckResult(False, True, f"Not yet: {why}")
-        return CheckResult(False, True, "Not yet: std(lr * grad) / std(weight).")
+        verdict = judge_number(
+            value,
+            exact,
+            slips,
+            where=f"for a {shape[0]}x{shape[1]} weight",
+            hint="std(lr * grad) / std(weight).",
+            rel=1e-3,
+        )
+        if verdict is not None:
+            return verdict
     return _CORRECT
 
 
