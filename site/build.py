@@ -14,17 +14,22 @@ from __future__ import annotations
 
 import copy
 import html
+import itertools
 import json
+import math
 import re
 import shutil
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import nbformat
 from nbconvert import HTMLExporter
 from traitlets.config import Config
 
+from kaiming_lab.explorer.a11y import CONTROL_NAMES
+from kaiming_lab.explorer.figure import NETWORK_COLOR, THEORY_TEXT_COLOR
 from kaiming_lab.explorer.state import ACTIVATION_CHOICES, WIDTH_CHOICES, ExplorerState
 from kaiming_lab.explorer.static import static_data
 
@@ -84,8 +89,8 @@ def _children(state: dict, model_id: str) -> set[str]:
     return seen
 
 
-def _explorer_state(state: dict, ids: set[str]) -> tuple[ExplorerState, bool]:
-    """The :class:`ExplorerState` the saved controls show, and whether the layout is compact."""
+def _explorer_state(state: dict, ids: set[str]) -> ExplorerState:
+    """The :class:`ExplorerState` the saved controls show."""
     by_class = {}
     for mid in ids:
         for cls in state[mid]["state"].get("_dom_classes", []):
@@ -106,7 +111,7 @@ def _explorer_state(state: dict, ids: set[str]) -> tuple[ExplorerState, bool]:
         bias_variance=get("bias-variance"),
         seed=get("seed"),
     )
-    return st, "kaiming-show-backward" in by_class
+    return st
 
 
 def explorer_html(st: ExplorerState, index: int) -> str:
@@ -134,11 +139,11 @@ def explorer_html(st: ExplorerState, index: int) -> str:
             f"<label for='{mid}'>Var(W) in units of 2/width</label>"
             f"<input type='range' id='{mid}' class='kl-multiplier' min='-1' max='1' step='0.02' "
             f"value='{_log10(st.multiplier)}' data-exact='{st.multiplier!r}' "
-            f"aria-label='Var(W) in units of 2/width: weight variance, multiple of 2/fan_in'>"
+            f"aria-label='{CONTROL_NAMES['multiplier']}'>"
             f"<output class='kl-readout' for='{mid}'></output></span>"
             f"<span class='kl-control'><label for='{did}'>depth</label>"
             f"<input type='range' id='{did}' class='kl-depth' min='1' max='100' step='1' "
-            f"value='{st.depth}' aria-label='depth: number of layers shown'>"
+            f"value='{st.depth}' aria-label='{CONTROL_NAMES['depth']}'>"
             f"<output class='kl-depth-readout' for='{did}'></output></span></div>"
         )
     return (
@@ -148,8 +153,8 @@ def explorer_html(st: ExplorerState, index: int) -> str:
         f"{controls}"
         f"<div class='kl-verdict' role='status' aria-live='polite' aria-label='verdict'>"
         f"<b class='kl-headline'></b><br><span class='kl-detail'></span></div>"
-        f"<p class='kl-key'><b style='color:#0072B2'>●</b> this network &nbsp; "
-        f"<b style='color:#BF5200'>‒ ‒</b> theory &nbsp; "
+        f"<p class='kl-key'><b style='color:{NETWORK_COLOR}'>●</b> this network &nbsp; "
+        f"<b style='color:{THEORY_TEXT_COLOR}'>‒ ‒</b> theory &nbsp; "
         f"<span class='kl-swatch'></span> networks like it (95 %)</p>"
         f"<div class='kl-panels'>"
         f"<svg class='kl-forward' viewBox='0 0 420 260' role='img' "
@@ -163,8 +168,6 @@ def explorer_html(st: ExplorerState, index: int) -> str:
 
 
 def _log10(value: float) -> str:
-    import math
-
     return f"{math.log10(value):.6f}"
 
 
@@ -191,7 +194,7 @@ def _alt_images(state: dict) -> None:
                 }
 
 
-def prepare(nb, counter: list[int]) -> None:
+def prepare(nb, counter: Iterator[int]) -> None:
     """Swap the explorer's widget outputs for the static explorer; note the other widgets."""
     meta = nb.metadata.get("widgets", {}).get(WIDGET_STATE)
     state = meta["state"] if meta else {}
@@ -207,9 +210,7 @@ def prepare(nb, counter: list[int]) -> None:
                 ids = _children(state, view["model_id"])
                 root = state[view["model_id"]]["state"]
                 if "kaiming-explorer" in root.get("_dom_classes", []):
-                    st, _compact = _explorer_state(state, ids)
-                    counter[0] += 1
-                    html_out = explorer_html(st, counter[0])
+                    html_out = explorer_html(_explorer_state(state, ids), next(counter))
                     outputs.append(
                         nbformat.v4.new_output(
                             "display_data", data={"text/html": html_out}, metadata={}
@@ -289,7 +290,7 @@ def build(out: Path = OUT) -> list[Path]:
     loaded = [(p, nbformat.read(p, as_version=4)) for p in notebooks]
     entries = [(p.stem + ".html", title_of(nb, p.stem)) for p, nb in loaded]
     index_entries = []
-    counter = [0]
+    counter = itertools.count(1)  # numbers the page's explorers
     written = []
     for (_path, nb), (href, title) in zip(loaded, entries, strict=True):
         nb = copy.deepcopy(nb)
