@@ -14,6 +14,10 @@ from kaiming_lab import style
 ALT = "rms(z) per layer: flat at Kaiming's variance"
 
 
+#: site/build.py, loaded once for the tests of the static edition below
+build = load_script("site/build.py", "site_build")
+
+
 def _figure():
     fig, ax = plt.subplots(figsize=(4, 3), dpi=80)
     ax.plot([0, 1, 2], [1, 1, 1])
@@ -41,7 +45,6 @@ def test_bundle_refuses_a_missing_alt(alt):
 
 
 def test_the_static_edition_puts_the_alt_on_the_img():
-    build = load_script("site/build.py", "site_build")
     from nbconvert import HTMLExporter
     from traitlets.config import Config
 
@@ -61,7 +64,6 @@ def test_the_static_edition_puts_the_alt_on_the_img():
 
 def test_a_figure_saved_inside_a_widget_output_keeps_its_alt_on_the_page():
     """The widget manager drops an image's metadata; the site saves the figure as HTML too."""
-    build = load_script("site/build.py", "site_build")
     fig = _figure()
     data, metadata = style.figure_bundle(fig, ALT + ' & "quoted"')
     plt.close(fig)

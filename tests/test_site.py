@@ -45,15 +45,14 @@ SETTINGS = [
 ]
 
 
-def _load_build():
-    return load_script("site/build.py", "site_build")
+#: site/build.py, loaded once for every test here
+build = load_script("site/build.py", "site_build")
 
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory) -> Path:
     if not (SITE / "node_modules").exists():
         pytest.skip("the static edition needs site/node_modules: run `make site` once")
-    build = _load_build()
     out = tmp_path_factory.mktemp("site")
     pages = build.build(out)
     assert len(pages) == len(build.pages()) + 1  # every notebook, and the front page
@@ -103,7 +102,7 @@ def test_every_page_opens_offline_with_no_request_leaving_the_machine(site, offl
 def test_a_setting_that_is_not_a_rescaling_shows_its_saved_view(site, offline_page, tmp_path):
     """tanh: the page draws the stored view, offers no slider and says it needs a kernel."""
     state = ExplorerState(width=16, depth=8, activation="tanh", multiplier=1.5, batch=128)
-    body = _load_build().explorer_html(state, 1)
+    body = build.explorer_html(state, 1)
     page_file = tmp_path / "tanh.html"
     script = (site / "_static" / "static_explorer.js").as_uri()
     page_file.write_text(
@@ -249,14 +248,12 @@ def test_every_figure_has_alt_text(site, offline_page, name):
 
 
 def test_every_page_has_its_own_title():
-    build = _load_build()
     titles = [build.title_of(nbformat.read(p, as_version=4), p.stem) for p in build.pages()]
     assert all(titles) and "untitled" not in titles, titles
     assert len(set(titles)) == len(titles), titles
 
 
 def test_a_title_keeps_its_underscores():
-    build = _load_build()
     nb = nbformat.v4.new_notebook(
         cells=[nbformat.v4.new_markdown_cell("# 08 · **fan_in** or `fan_out`")]
     )
