@@ -41,7 +41,6 @@ import platform
 import secrets
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -58,6 +57,9 @@ from tornado.websocket import websocket_connect
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
+sys.path.insert(0, str(ROOT / "tests"))
+from _servers import free_port  # noqa: E402  (the tests' free-port helper)
+
 DECK = ROOT / "notebooks" / "lecture_50_minutes.ipynb"
 MB = 2**20
 #: the explorer's variance slider (a FloatLogSlider) and one arrow-key press on it
@@ -65,22 +67,18 @@ SLIDER_DESCRIPTION = "Var(W) in units of 2/width"
 STEP = 0.02
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def find_proxy() -> str:
-    """configurable-http-proxy: on PATH, or where ``npm install --prefix .venv/node`` put it."""
+    """configurable-http-proxy: on PATH, or where ``make classroom-load`` put it
+    (``npm install --prefix $(VENV)/node``, beside the Python running this)."""
     found = shutil.which("configurable-http-proxy")
-    local = ROOT / ".venv" / "node" / "node_modules" / ".bin" / "configurable-http-proxy"
+    local = BIN.parent / "node" / "node_modules" / ".bin" / "configurable-http-proxy"
     if found:
         return found
     if local.exists():
         return str(local)
     raise SystemExit(
-        "configurable-http-proxy not found: npm install --prefix .venv/node configurable-http-proxy"
+        f"configurable-http-proxy not found: npm install --prefix {BIN.parent / 'node'} "
+        "configurable-http-proxy"
     )
 
 
