@@ -122,6 +122,13 @@ def test_rms_inset_draws_the_chosen_run_on_a_linear_axis() -> None:
     with pytest.raises(ValueError, match="inset must be one of"):
         plot_rms_with_linear_inset(runs, "xavier")
     plt.close("all")
+    # a run that overflows adds a dotted line of its own: the inset still takes its curve's colour
+    broken = {"huge": simulate_forward(350, 16, multiplier=100.0, seed=1), **runs}
+    assert broken["huge"].overflow_layer is not None
+    ax, box = plot_rms_with_linear_inset(broken, "kaiming")
+    main = next(line for line in ax.get_lines() if line.get_label() == "kaiming")
+    assert box.get_lines()[0].get_color() == main.get_color()
+    plt.close("all")
 
 
 def test_layer_histograms_are_normalised_and_print_the_rms() -> None:

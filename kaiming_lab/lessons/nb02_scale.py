@@ -16,6 +16,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from .. import style
 from ..propagation import PropagationResult
 from .checks import UNANSWERED, CheckResult, call_student, check_number
 from .plots import plot_layer_statistic
@@ -48,11 +49,11 @@ def plot_rms_with_linear_inset(
     if ax is None:
         _, ax = plt.subplots()
     plot_layer_statistic(runs, "rms_z", ax=ax)
-    colour = ax.get_lines()[list(runs).index(inset)].get_color()
+    colour = next(line for line in ax.get_lines() if line.get_label() == inset).get_color()
     rms = np.asarray(runs[inset].rms_z, dtype=float)
     box = ax.inset_axes(list(bounds))
     box.plot(np.arange(rms.size), rms, color=colour)
-    box.axhline(rms[0], color="0.25", linestyle=":", linewidth=1.2)
+    style.reference_line(box, rms[0])
     box.set_ylim(0.0, 1.15 * float(np.nanmax(rms)))
     # the label sits inside the box, under the curve, so no line of the main axes crosses it
     box.text(
