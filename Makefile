@@ -62,13 +62,14 @@ slides: $(VENV)/.lab
 		--LabApp.workspaces_dir="$$settings/workspaces" \
 		$$([ "$$(id -u)" = 0 ] && echo --allow-root)
 
-# reveal.js and MathJax for the static copy, pinned by slides/package-lock.json
-slides/node_modules/.installed: slides/package.json slides/package-lock.json
-	cd slides && npm ci --no-audit --no-fund --ignore-scripts
+# npm packages a folder's build copies from (slides/: reveal.js and MathJax for the static
+# deck; site/: require.js, the widget manager, MathJax, axe-core), pinned by its package-lock.json
+%/node_modules/.stamp: %/package.json %/package-lock.json
+	cd $* && npm ci --no-audit --no-fund --ignore-scripts
 	touch $@
 
 ## slides-html: the static copy of the deck (reveal.js, speaker view with S, nothing from a network)
-slides-html: $(VENV)/.lab slides/node_modules/.installed
+slides-html: $(VENV)/.lab slides/node_modules/.stamp
 	$(BIN)/python slides/build_html.py
 
 ## slides-pdf: the static copy printed by headless Chromium (/usr/bin/chromium), one slide per page,
@@ -157,12 +158,8 @@ benchmarks: $(VENV)/.test
 
 ## site: the static edition in site/_build/html (every executed notebook as a page; works
 ## offline, the explorer's variance and depth move with no kernel); open its index.html
-site/node_modules/.stamp: site/package.json site/package-lock.json
-	cd site && npm ci --no-audit --no-fund --ignore-scripts
-	touch $@
-
 site: $(VENV)/.test site/node_modules/.stamp
 	$(BIN)/python site/build.py
 
 clean:
-	rm -rf $(VENV) $(NEWEST) .pytest_cache .ruff_cache .hypothesis homework/dist site/_build site/node_modules
+	rm -rf $(VENV) $(NEWEST) .pytest_cache .ruff_cache .hypothesis homework/dist site/_build site/node_modules slides/node_modules
