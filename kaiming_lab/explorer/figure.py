@@ -89,9 +89,9 @@ COMPACT_CSS = f"""
 .kaiming-compact .widget-label, .kaiming-compact .widget-readout,
 .kaiming-compact .widget-dropdown select, .kaiming-compact .widget-toggle-button,
 .kaiming-compact .kaiming-figure .bqplot text.axislabel,
-.kaiming-compact .kaiming-figure .bqplot .tick text,
 .kaiming-compact .kaiming-figure .bqplot .mainheading {{ font-size: {COMPACT_FONT_PX}px; }}
 """
+# (tick labels take their size from the axes' tick_style, which bqplot sets inline)
 
 
 def js_number(k: int) -> str:
