@@ -96,7 +96,7 @@ test-newest:
 	mkdir -p $(NEWEST)/share/jupyter/lab/settings && cp lab-settings/overrides.json $(NEWEST)/share/jupyter/lab/settings/
 	$(NEWEST)/bin/python .ci/compare_pins.py $(CONSTRAINTS)
 	$(NEWEST)/bin/python -m pytest $(NBVAL) -q -p no:cacheprovider \
-		--deselect tests/test_repository.py::test_the_pinned_versions_are_the_installed_ones
+		--deselect tests/project/test_repository.py::test_the_pinned_versions_are_the_installed_ones
 
 ## pins: rewrite constraints.txt from the versions installed in .venv now
 pins: $(VENV)/.test

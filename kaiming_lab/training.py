@@ -12,7 +12,7 @@ the number of weight layers, so ``widths`` has ``H + 1`` entries.
 
 The loss is the mean softmax cross-entropy, computed with the log-sum-exp
 shift. Gradients are derived by hand (no autograd) and checked against finite
-differences in ``tests/test_training.py``. The optimiser is SGD with momentum
+differences in ``tests/library/test_training.py``. The optimiser is SGD with momentum
 in PyTorch's form, or Adam (Kingma and Ba 2015, PyTorch's defaults). All
 randomness comes from ``numpy.random.Generator`` objects built from the seed
 passed in; nothing touches global state.

@@ -11,11 +11,15 @@ Tests that make many comparisons at once say so and use a wider ``k``
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import _servers as S
 import numpy as np
 import pytest
+
+# Figures are drawn off screen in every test; set before any test imports matplotlib.
+os.environ["MPLBACKEND"] = "Agg"
 
 
 @pytest.fixture

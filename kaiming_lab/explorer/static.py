@@ -9,7 +9,7 @@ layer up to :data:`~kaiming_lab.explorer.state.MAX_DEPTH`, and the gradient's
 second moments for every depth), and the page's JavaScript
 (``site/static_explorer.js``) rescales it, computes the theory's variance
 recursion and words the verdict as :func:`~kaiming_lab.explorer.verdict.assess`
-does. ``tests/test_site.py`` checks the page's numbers against
+does. ``tests/browser/test_site.py`` checks the page's numbers against
 :meth:`~kaiming_lab.explorer.ExplorerModel.compute`.
 
 A setting that is not a rescaling (tanh, or a bias) stores only the view of

@@ -42,7 +42,7 @@ import _servers as S
 import pytest
 from _scripts import load_script
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 DECK = ROOT / "notebooks" / "lecture_50_minutes.ipynb"
 SETTINGS = ROOT / "slides" / "user-settings"
 VIEWPORT = {"width": 1024, "height": 768}

@@ -27,12 +27,12 @@ from kaiming_lab.lessons.nb03_sums import product_variance
 
 #: Checks that take the student's function, not a value; each has its own test file.
 FUNCTION_CHECKS = {
-    "check_he_normal",  # tests/test_lessons_nb01.py
-    "check_he_uniform",  # tests/test_lessons_nb01.py
-    "check_rms_per_layer",  # tests/test_lessons_nb02.py
-    "check_var_of_sum",  # tests/test_lessons_nb03.py
-    "check_second_moment_mc",  # tests/test_lessons_nb04.py
-    "check_first_layer_variance",  # tests/test_lessons_nb05.py
+    "check_he_normal",  # tests/lessons/test_nb01.py
+    "check_he_uniform",  # tests/lessons/test_nb01.py
+    "check_rms_per_layer",  # tests/lessons/test_nb02.py
+    "check_var_of_sum",  # tests/lessons/test_nb03.py
+    "check_second_moment_mc",  # tests/lessons/test_nb04.py
+    "check_first_layer_variance",  # tests/lessons/test_nb05.py
 }
 
 #: Every exercise check of notebooks 01-05 that takes a value, by name.

@@ -14,7 +14,7 @@ substituted into an otherwise valid call. Every call must
 * fail fast (under 2 seconds).
 
 :func:`fuzz_outcomes` returns every attempt with its verdict, so the totals can
-be printed: ``python -m pytest tests/test_fuzz_public_api.py -s -k summary``.
+be printed: ``python -m pytest tests/library/test_fuzz_public_api.py -s -k summary``.
 A hypothesis section then draws random bad numbers for the numeric parameters.
 """
 

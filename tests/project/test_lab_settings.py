@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from _servers import free_port
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 NOTIFICATION = "@jupyterlab/apputils-extension:notification"
 
 pytestmark = pytest.mark.slow

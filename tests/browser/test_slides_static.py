@@ -27,7 +27,7 @@ from pathlib import Path
 import pytest
 from _scripts import load_script
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 DECK = ROOT / "notebooks" / "lecture_50_minutes.ipynb"
 
 

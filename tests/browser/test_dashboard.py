@@ -274,4 +274,4 @@ def test_browser_requirements_are_reported():
 
 
 def test_servers_module_is_next_to_the_tests():
-    assert Path(S.__file__).parent == Path(__file__).parent
+    assert Path(S.__file__).parent == Path(__file__).parents[1]

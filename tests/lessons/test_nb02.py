@@ -103,9 +103,6 @@ def test_messages_never_give_the_numbers_away() -> None:
 
 
 def test_rms_inset_draws_the_chosen_run_on_a_linear_axis() -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     from kaiming_lab import simulate_forward
@@ -132,9 +129,6 @@ def test_rms_inset_draws_the_chosen_run_on_a_linear_axis() -> None:
 
 
 def test_layer_histograms_are_normalised_and_print_the_rms() -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     from kaiming_lab.lessons.nb02_scale import plot_layer_histograms
