@@ -66,7 +66,7 @@ def gradient_norms_at_init(
     init: str,
     seed: int,
 ) -> np.ndarray:
-    """:func:`gradient_norms` of the freshly initialised net that :func:`train` would start from.
+    """:func:`~kaiming_lab.mlp.gradient_norms` of the untrained net :func:`train` would start from.
 
     The loss is averaged over all of ``X`` (one full batch), so the result
     does not depend on the mini-batch order. BLAS runs on one thread, so the
@@ -217,12 +217,13 @@ def train(
 
     Each epoch visits the training set once in a fresh random order, in
     batches of ``batch_size`` (the last one may be smaller), taking one
-    :func:`sgd_momentum_step` per batch on the mean cross-entropy of the batch
-    (``optimizer="sgd"``), or one :func:`adam_step` with PyTorch's defaults
+    :func:`~kaiming_lab.optimizers.sgd_momentum_step` per batch on the mean
+    cross-entropy of the batch (``optimizer="sgd"``), or one
+    :func:`~kaiming_lab.optimizers.adam_step` with PyTorch's defaults
     ``betas = (0.9, 0.999)``, ``eps = 1e-8`` (``optimizer="adam"``; ``momentum``
-    is then not used).
-    ``seed`` fixes both the weights (via :func:`init_mlp`) and the batch order,
-    from separate streams, so changing ``init`` changes nothing else.
+    is then not used). ``seed`` fixes both the weights (via
+    :func:`~kaiming_lab.mlp.init_mlp`) and the batch order, from separate
+    streams, so changing ``init`` changes nothing else.
 
     Divergence rule: if a batch loss or a weight becomes NaN or infinite, or
     the training loss after an epoch exceeds ``divergence_factor`` times the
@@ -321,7 +322,7 @@ def run_epoch(
     batch_size: int,
     rng: np.random.Generator | int | None = None,
 ) -> tuple[Params, Params, np.ndarray | None]:
-    """One pass over ``(X, y)`` in a random order, one :func:`sgd_momentum_step` per mini-batch.
+    """One pass over ``(X, y)`` in a random order, one SGD-with-momentum step per mini-batch.
 
     Returns the new ``params`` and ``velocity`` and, per layer, the mean over
     the steps of the update-to-data ratio ``||W_new - W||_F / ||W||_F``. The
