@@ -25,10 +25,12 @@ from kaiming_lab.activations import Activation
 
 
 def _blas_threads() -> int:
-    return max(
-        (p["num_threads"] for p in threadpoolctl.threadpool_info() if p["user_api"] == "blas"),
-        default=1,
-    )
+    """Threads of the BLAS that numpy's matrix products use (the one bundled in numpy.libs when
+    there, else every BLAS loaded): scipy loads a second BLAS of its own once imported, which
+    the library's loops never call."""
+    blas = [p for p in threadpoolctl.threadpool_info() if p["user_api"] == "blas"]
+    numpy_blas = [p for p in blas if "numpy" in p["filepath"]]
+    return max((p["num_threads"] for p in numpy_blas or blas), default=1)
 
 
 # ------------------------------------------------------------------------ names in any case
