@@ -39,25 +39,11 @@ NAN, INF = math.nan, math.inf
 
 # ------------------------------------------------------------ catalogues of bad values
 
+# fmt: off
 #: not a positive integer (sizes, depths, counts)
 BAD_POSITIVE_INT = [
-    0,
-    -1,
-    -(10**20),
-    1.5,
-    3.0,
-    np.float64(3.0),
-    True,
-    np.bool_(True),
-    "3",
-    b"3",
-    None,
-    NAN,
-    INF,
-    [3],
-    (3,),
-    np.array([3]),
-    1 + 2j,
+    0, -1, -(10**20), 1.5, 3.0, np.float64(3.0), True, np.bool_(True), "3", b"3", None, NAN,
+    INF, [3], (3,), np.array([3]), 1 + 2j,
 ]
 #: not a non-negative integer (seeds)
 BAD_SEED = [-1, 1.5, "0", True, np.bool_(False), NAN, [0, 1], {"seed": 0}, 2.0]
@@ -71,76 +57,36 @@ BAD_POSITIVE = [0.0, -1.0, NAN, INF, "2", True, None, [2.0]]
 BAD_NAME = ["", "nope", "re lu", 3, None, True, ["relu"], b"relu", 1.0]
 #: not True or False
 BAD_BOOL = ["no", "False", 1, 0, None, 1.0, [True]]
-#: not a weight shape
+#: not a weight shape (the first ten are wrong in form, the last three too large)
 BAD_SHAPE = [
-    (),
-    (5,),
-    (0, 3),
-    (3, -1),
-    (3.0, 3),
-    (3, True),
-    "33",
-    None,
-    3,
-    np.zeros((2, 2), dtype=int),
-    (10**10, 10**10),
-    (2**40, 2**40, 2**40),
-    (10**200, 10**200),
+    (), (5,), (0, 3), (3, -1), (3.0, 3), (3, True), "33", None, 3, np.zeros((2, 2), dtype=int),
+    (10**10, 10**10), (2**40, 2**40, 2**40), (10**200, 10**200),
 ]
 #: not a list of layer widths
 BAD_WIDTHS = [
-    [],
-    [4],
-    [4, 0, 3],
-    [4, -2, 3],
-    [4, 2.5, 3],
-    [4, True, 3],
-    "4,8,3",
-    None,
-    4,
-    [4, None, 3],
+    [], [4], [4, 0, 3], [4, -2, 3], [4, 2.5, 3], [4, True, 3], "4,8,3", None, 4, [4, None, 3],
     np.zeros((2, 2), dtype=int),
 ]
 #: not a finite 2-D real array
 BAD_MATRIX = [
-    None,
-    "abc",
-    3.0,
-    [],
-    [1.0, 2.0],
-    [[1.0, 2.0], [3.0]],
-    np.array([["a", "b"]]),
-    np.full((2, 4), NAN),
-    np.full((2, 4), INF),
-    np.ones((2, 4)) * 1j,
-    np.zeros((2, 4, 1)),
+    None, "abc", 3.0, [], [1.0, 2.0], [[1.0, 2.0], [3.0]], np.array([["a", "b"]]),
+    np.full((2, 4), NAN), np.full((2, 4), INF), np.ones((2, 4)) * 1j, np.zeros((2, 4, 1)),
 ]
 #: not a frozen continuous scipy distribution
 BAD_DIST = [
-    "normal",
-    None,
-    3.0,
-    stats.norm,
-    stats.poisson(3.0),
-    stats.norm(np.array([0.0, 1.0]), 1.0),
-    stats.norm(0.0, NAN),
-    stats.norm(INF, 1.0),
+    "normal", None, 3.0, stats.norm, stats.poisson(3.0), stats.norm(np.array([0.0, 1.0]), 1.0),
+    stats.norm(0.0, NAN), stats.norm(INF, 1.0),
 ]
 #: not an array of finite real numbers >= 0 (grids of variances)
 BAD_NONNEGATIVE_ARRAY = [
-    -1.0,
-    [1.0, -1e-300],
-    NAN,
-    [1.0, INF],
-    "0.5",
-    True,
-    np.bool_(True),
-    1j,
-    None,
+    -1.0, [1.0, -1e-300], NAN, [1.0, INF], "0.5", True, np.bool_(True), 1j, None,
     [[1.0], [1.0, 2.0]],
 ]
 #: not a memory budget
 BAD_BUDGET = [0, -5, 1.5, "2GB", True, NAN]
+# fmt: on
+#: what every drawing function is also given
+BAD_DRAW = {"rng": BAD_SEED, "memory_budget": BAD_BUDGET}
 
 
 # ------------------------------------------------------------------ fixtures of valid input
@@ -178,10 +124,6 @@ NOT_FUZZED = {
 }
 
 
-def _call_method(obj: object, method: str) -> Callable[..., object]:
-    return lambda **kwargs: getattr(obj, method)(**kwargs)
-
-
 @dataclass(frozen=True)
 class Spec:
     """One public callable: how to call it validly, and what to try on each parameter."""
@@ -189,11 +131,12 @@ class Spec:
     func: Callable[..., object]
     good: dict
     bad: dict  # parameter name -> list of bad values
-    name: str = ""  # for methods; a function or class is labelled by its own name
+    name: str = ""  # only for the lambdas below: a function, class or method has its own name
 
     @property
     def label(self) -> str:
-        return self.name or self.func.__name__
+        """``simulate_forward``, ``Estimate``, or ``Estimate.format`` for a bound method."""
+        return self.name or self.func.__qualname__
 
 
 SPECS = [
@@ -312,8 +255,7 @@ SPECS = [
                 "a": [*BAD_REAL, 1e200],
                 "mode": BAD_NAME,
                 "nonlinearity": BAD_NAME,
-                "rng": BAD_SEED,
-                "memory_budget": BAD_BUDGET,
+                **BAD_DRAW,
             },
         )
         for f in (kl.kaiming_normal, kl.kaiming_uniform)
@@ -332,24 +274,15 @@ SPECS = [
         Spec(
             f,
             {"shape": (3, 4)},
-            {
-                "shape": BAD_SHAPE,
-                "gain": [*BAD_NONNEGATIVE, 1e200],
-                "rng": BAD_SEED,
-                "memory_budget": BAD_BUDGET,
-            },
+            {"shape": BAD_SHAPE, "gain": [*BAD_NONNEGATIVE, 1e200], **BAD_DRAW},
         )
         for f in (kl.xavier_normal, kl.xavier_uniform)
     ],
-    Spec(
-        kl.pytorch_linear_default,
-        {"shape": (3, 4)},
-        {"shape": BAD_SHAPE, "rng": BAD_SEED, "memory_budget": BAD_BUDGET},
-    ),
+    Spec(kl.pytorch_linear_default, {"shape": (3, 4)}, {"shape": BAD_SHAPE, **BAD_DRAW}),
     Spec(
         kl.he_truncated_normal,
         {"shape": (3, 4)},
-        {"shape": BAD_SHAPE, "corrected": BAD_BOOL, "rng": BAD_SEED, "memory_budget": BAD_BUDGET},
+        {"shape": BAD_SHAPE, "corrected": BAD_BOOL, **BAD_DRAW},
     ),
     Spec(kl.truncated_normal_std, {"cut": 2.0}, {"cut": BAD_POSITIVE}),
     Spec(
@@ -511,24 +444,9 @@ SPECS = [
         {"integral": 0.5, "abserr": 1e-12, "half_variance": 0.5},
         {"integral": BAD_NONNEGATIVE, "abserr": BAD_NONNEGATIVE, "half_variance": BAD_NONNEGATIVE},
     ),
-    Spec(
-        _call_method(ESTIMATE, "format"),
-        {},
-        {"digits": [0, -1, 18, 2.5, "3", None, True]},
-        name="Estimate.format",
-    ),
-    Spec(
-        _call_method(ESTIMATE, "agrees_with"),
-        {"exact": 1.0},
-        {"exact": [*BAD_REAL, None], "k": BAD_POSITIVE},
-        name="Estimate.agrees_with",
-    ),
-    Spec(
-        _call_method(ESTIMATE, "z_score"),
-        {"exact": 1.0},
-        {"exact": [*BAD_REAL, None]},
-        name="Estimate.z_score",
-    ),
+    Spec(ESTIMATE.format, {}, {"digits": [0, -1, 18, 2.5, "3", None, True]}),
+    Spec(ESTIMATE.agrees_with, {"exact": 1.0}, {"exact": [*BAD_REAL, None], "k": BAD_POSITIVE}),
+    Spec(ESTIMATE.z_score, {"exact": 1.0}, {"exact": [*BAD_REAL, None]}),
     Spec(
         kl.load_digits_split,
         {},
@@ -581,18 +499,8 @@ SPECS = [
             "divergence_factor": [*BAD_POSITIVE, 1.0, 0.5],
         },
     ),
-    Spec(
-        _call_method(HISTORY, "first_epoch_below"),
-        {"threshold": 1.0},
-        {"threshold": BAD_REAL},
-        name="TrainingHistory.first_epoch_below",
-    ),
-    Spec(
-        _call_method(RUN, "table"),
-        {},
-        {"every": BAD_POSITIVE_INT, "digits": [0, 30, "3", None, 2.5]},
-        name="PropagationResult.table",
-    ),
+    Spec(HISTORY.first_epoch_below, {"threshold": 1.0}, {"threshold": BAD_REAL}),
+    Spec(RUN.table, {}, {"every": BAD_POSITIVE_INT, "digits": [0, 30, "3", None, 2.5]}),
     Spec(
         kl.gain_table,
         {"entries": [("relu", None)]},
@@ -628,12 +536,7 @@ SPECS = [
         ex.ExplorerApp, {}, {"state": [3, "s", {}], "model": [3, "m"], "compact": ["no", 1, None]}
     ),
     Spec(ex.ExplorerModel, {}, {"cache_bytes": BAD_BUDGET}),
-    Spec(
-        _call_method(ex.ExplorerModel(), "compute"),
-        {"state": STATE},
-        {"state": [None, 3, "s", {}]},
-        name="ExplorerModel.compute",
-    ),
+    Spec(ex.ExplorerModel().compute, {"state": STATE}, {"state": [None, 3, "s", {}]}),
     Spec(
         ex.preset_multiplier,
         {"preset": "kaiming"},
@@ -710,20 +613,14 @@ SPECS = [
         {"width": 4, "layers": 3},
         {"width": BAD_POSITIVE_INT, "layers": ["3", None, True, -1, [1, NAN]]},
     ),
+    Spec(ENSEMBLE.values, {}, {"statistic": BAD_NAME}),
     Spec(
-        _call_method(ENSEMBLE, "values"), {}, {"statistic": BAD_NAME}, name="NetworkEnsemble.values"
+        ENSEMBLE.z_scores, {}, {"statistic": BAD_NAME, "exact": ["a", [1.0], [NAN, 1.0, 1.0], True]}
     ),
     Spec(
-        _call_method(ENSEMBLE, "z_scores"),
-        {},
-        {"statistic": BAD_NAME, "exact": ["a", [1.0], [NAN, 1.0, 1.0], True]},
-        name="NetworkEnsemble.z_scores",
-    ),
-    Spec(
-        _call_method(ENSEMBLE, "table"),
+        ENSEMBLE.table,
         {},
         {"every": BAD_POSITIVE_INT, "n_single": [-1, 1.5, "2", None], "digits": [0, "3"]},
-        name="NetworkEnsemble.table",
     ),
 ]
 
