@@ -34,7 +34,12 @@ def _check_same_shapes(params: Params, others: dict[str, Params]) -> None:
     """Raise a ValueError naming the first of ``others`` whose layer shapes are not ``params``'s."""
     expected = [(W.shape, b.shape) for W, b in params]
     for name, other in others.items():
-        shapes = [(W.shape, b.shape) for W, b in other]
+        try:
+            shapes = [(np.shape(W), np.shape(b)) for W, b in other]
+        except (TypeError, ValueError):
+            raise TypeError(
+                f"{name} must be a list of (W, b) pairs shaped like params, got {other!r:.60}"
+            ) from None
         if shapes != expected:
             raise ValueError(f"{name} must have the same layer shapes as params, got {shapes}")
 

@@ -56,6 +56,9 @@ def test_momentum_step_rejects_bad_lr_and_mismatched_grads(problem):
         sgd_momentum_step(params, grads, velocity, lr=-0.1, momentum=0.9)
     with pytest.raises(ValueError, match="grads must have the same layer shapes as params"):
         sgd_momentum_step(params, grads[:-1], velocity, lr=0.1, momentum=0.9)
+    for junk in (None, 3, [(1,)]):
+        with pytest.raises(TypeError, match=r"velocity must be a list of \(W, b\) pairs"):
+            sgd_momentum_step(params, grads, junk, lr=0.1, momentum=0.9)
 
 
 def test_two_steps_by_hand(problem):
