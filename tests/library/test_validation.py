@@ -1,4 +1,5 @@
-"""Bad input: every public entry point names the parameter, the value and what is allowed."""
+"""The messages of kaiming_lab._validation's checks, read through the public functions that use them
+(the fuzz test, test_fuzz_public_api.py, throws bad values at every public callable)."""
 
 from __future__ import annotations
 
