@@ -64,11 +64,14 @@ class Estimate:
         Trailing zeros are kept (``1.000``, not ``1``), so the printed precision
         is the one asked for.
         """
-        digits = check_int("digits", digits, minimum=1, maximum=17)
+        return self._format(check_int("digits", digits, minimum=1, maximum=17))
+
+    def _format(self, digits: int) -> str:
+        """:meth:`format` without the argument check."""
         return f"{self.value:#.{digits}g} ± {self.se:.2g}"
 
     def __str__(self) -> str:
-        return self.format()
+        return self._format(3)
 
 
 def _samples(samples: object) -> np.ndarray:
