@@ -34,7 +34,8 @@ import time
 import numpy as np
 
 from kaiming_lab.data import load_digits_split
-from kaiming_lab.training import Params, plain_widths, run_epoch, starting_params
+from kaiming_lab.mlp import Params, plain_widths
+from kaiming_lab.training import run_epoch, starting_params
 
 CONFIG = {"depth": 30, "width": 64, "lr": 0.002, "momentum": 0.9, "batch_size": 32, "seed": 0}
 

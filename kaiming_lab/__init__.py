@@ -13,8 +13,9 @@ The tree shows three kinds of code:
   of a seeded network, so depths nest), ``theory`` (predicted per-layer
   variances, the half-variance integral), ``montecarlo`` (estimates that carry
   their standard error), ``ensembles`` (many independent networks),
-  ``diagnostics`` (per-layer summaries), ``training`` and ``data`` (a numpy
-  trainer for deep plain nets on scikit-learn's bundled digits) and ``style``
+  ``diagnostics`` (per-layer summaries), ``mlp``, ``optimizers``, ``training``
+  and ``data`` (a numpy plain ReLU net, SGD with momentum and Adam, the training
+  loop, and scikit-learn's bundled digits) and ``style``
   (the course's figure style, applied only when asked);
 - **lessons/**: one notebook's scaffolding (its exercise checks, figures and
   computations), one module per notebook;
@@ -56,6 +57,7 @@ from .initializers import (
     xavier_normal,
     xavier_uniform,
 )
+from .mlp import plain_widths
 from .montecarlo import Estimate, estimate_mean, estimate_variance
 from .propagation import INITS, PropagationResult, draw_weights, propagate, simulate_forward
 from .signal_geometry import (
@@ -76,13 +78,7 @@ from .theory import (
     relu_second_moment,
     second_moment,
 )
-from .training import (
-    TrainingHistory,
-    gradient_norms_at_init,
-    plain_widths,
-    starting_params,
-    train,
-)
+from .training import TrainingHistory, gradient_norms_at_init, starting_params, train
 
 __version__ = "0.1.0"
 

@@ -66,9 +66,7 @@ def stratified_split(
     (naming ``test_fraction`` and the range that works for these labels) is
     raised when some class would have no sample in one of the two parts.
     """
-    test_fraction = check_float("test_fraction", test_fraction, minimum=0.0, strict_minimum=True)
-    if test_fraction >= 1.0:
-        raise ValueError(f"test_fraction must be < 1, got {test_fraction}")
+    test_fraction = _check_fraction(test_fraction)
     rng = as_generator(rng)
     if y is None or isinstance(y, (str, bytes)):
         raise TypeError(f"y must be a 1-D array of integer class labels, got {y!r}")
@@ -78,6 +76,21 @@ def stratified_split(
             f"y must be a 1-D array of integer class labels, got dtype {y.dtype} "
             f"and shape {y.shape}"
         )
+    return _stratified_split(y, test_fraction, rng)
+
+
+def _check_fraction(test_fraction: object) -> float:
+    """``test_fraction`` as a float in ``(0, 1)``."""
+    test_fraction = check_float("test_fraction", test_fraction, minimum=0.0, strict_minimum=True)
+    if test_fraction >= 1.0:
+        raise ValueError(f"test_fraction must be < 1, got {test_fraction}")
+    return test_fraction
+
+
+def _stratified_split(
+    y: np.ndarray, test_fraction: float, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`stratified_split` of checked labels; refuses a fraction that empties a class."""
     classes, counts = np.unique(y, return_counts=True)
     if classes.size == 0:
         raise ValueError("y must hold at least one label, got an empty array")
@@ -118,11 +131,11 @@ def load_digits_split(test_fraction: float = 0.2, seed: int = 0) -> DigitsSplit:
     from sklearn.datasets import load_digits
 
     seed = check_int("seed", seed, minimum=0)
-    test_fraction = check_float("test_fraction", test_fraction, minimum=0.0, strict_minimum=True)
+    test_fraction = _check_fraction(test_fraction)
     digits = load_digits()
     X = digits.data.astype(np.float64)
     y = digits.target.astype(np.int64)
-    train, test = stratified_split(y, test_fraction, np.random.default_rng(seed))
+    train, test = _stratified_split(y, test_fraction, np.random.default_rng(seed))
     mean = X[train].mean(axis=0)
     std = X[train].std(axis=0)
     scale = np.where(std > 0.0, std, 1.0)

@@ -82,12 +82,19 @@ class NetworkEnsemble:
 
     def values(self, statistic: str = "mean_sq_z") -> np.ndarray:
         """Array ``(n_networks, depth)``: one row per network."""
-        statistic = check_choice("statistic", statistic, _STATISTICS)
+        return self._values(check_choice("statistic", statistic, _STATISTICS))
+
+    def _values(self, statistic: str) -> np.ndarray:
+        """:meth:`values` without the argument check."""
         return np.stack([getattr(r, statistic) for r in self.results])
 
     def layer_estimates(self, statistic: str = "mean_sq_z") -> list[Estimate]:
         """Mean over networks at each layer, with the SE across networks."""
-        vals = self.values(statistic)
+        return self._layer_estimates(check_choice("statistic", statistic, _STATISTICS))
+
+    def _layer_estimates(self, statistic: str) -> list[Estimate]:
+        """:meth:`layer_estimates` without the argument check."""
+        vals = self._values(statistic)
         return [estimate_mean(vals[:, h]) for h in range(self.depth)]
 
     def means_and_ses(self, statistic: str = "mean_sq_z") -> tuple[np.ndarray, np.ndarray]:
@@ -124,15 +131,15 @@ class NetworkEnsemble:
         every = check_int("every", every, minimum=1)
         digits = check_int("digits", digits, minimum=1, maximum=17)
         n_single = min(check_int("n_single", n_single, minimum=0), self.n_networks)
-        values = self.values("mean_sq_z")
-        estimates = self.layer_estimates("mean_sq_z")
+        values = self._values("mean_sq_z")
+        estimates = self._layer_estimates("mean_sq_z")
         theory = self.theory()
         mean_head = f"mean of {self.n_networks} ± SE"
         head = f"{'layer':>5}" + "".join(f"{'net ' + str(k + 1):>10}" for k in range(n_single))
         lines = [head + f"{mean_head:>22}{'theory':>10}"]
         for h in sorted({*range(0, self.depth, every), self.depth - 1}):
             cells = "".join(f"{values[k, h]:>10.{digits}g}" for k in range(n_single))
-            mean = estimates[h].format(digits)
+            mean = estimates[h]._format(digits)
             lines.append(f"{h:>5}{cells}{mean:>22}{theory[h]:>10.{digits}g}")
         return "\n".join(lines)
 
@@ -142,7 +149,7 @@ class NetworkEnsemble:
         Raises ``ValueError`` when a network died (a layer with ``mean_sq_z = 0``,
         possible for very narrow layers): its log is undefined.
         """
-        values = self.values("mean_sq_z")
+        values = self._values("mean_sq_z")
         dead = np.flatnonzero(~np.all(values > 0, axis=1))
         if dead.size:
             raise ValueError(

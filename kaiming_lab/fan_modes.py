@@ -51,6 +51,7 @@ from ._validation import (
     check_shape,
     check_widths,
 )
+from .initializers import MODES, _fans
 from .montecarlo import Estimate, estimate_mean
 from .propagation import draw_weights
 
@@ -68,8 +69,6 @@ __all__ = [
     "width_profile",
 ]
 
-#: Kaiming's two rules: divide by the layer's fan-in or by its fan-out.
-MODES: tuple[str, ...] = ("fan_in", "fan_out")
 #: Weight layouts: PyTorch's ``(out, in, *kernel)``, Keras / JAX's ``(*kernel, in, out)``.
 LAYOUTS: tuple[str, ...] = ("torch", "keras")
 #: The initialiser names :func:`~kaiming_lab.propagation.draw_weights` knows for each mode.
@@ -87,6 +86,11 @@ def weight_variances(
     dims = check_widths("widths", widths)
     mode = check_choice("mode", mode, MODES)
     gain = check_float("gain", gain, minimum=0.0)
+    return _weight_variances(dims, mode, gain)
+
+
+def _weight_variances(dims: list[int], mode: str, gain: float = math.sqrt(2.0)) -> np.ndarray:
+    """:func:`weight_variances` unchecked."""
     fans = np.array(dims[:-1] if mode == "fan_in" else dims[1:], dtype=float)
     return gain**2 / fans
 
@@ -98,7 +102,7 @@ def _variances(
     if (mode is None) == (var_w is None):
         raise TypeError("give exactly one of mode ('fan_in' or 'fan_out') and var_w")
     if var_w is None:
-        return dims, weight_variances(dims, mode)
+        return dims, _weight_variances(dims, check_choice("mode", mode, MODES))
     arr = np.asarray(var_w, dtype=float)
     if arr.shape != (len(dims) - 1,) or np.any(~np.isfinite(arr)) or np.any(arr < 0):
         raise ValueError(
@@ -167,8 +171,9 @@ def layer_factors(widths: Sequence[int], mode: str, direction: str) -> np.ndarra
     ``fan_in``. The product of the ReLU layers' factors telescopes.
     """
     dims = check_widths("widths", widths)
+    mode = check_choice("mode", mode, MODES)
     direction = check_choice("direction", direction, ("forward", "backward"))
-    var = weight_variances(dims, mode)
+    var = _weight_variances(dims, mode)
     fan = np.array(dims[:-1] if direction == "forward" else dims[1:], dtype=float)
     factors = fan * var / 2.0
     if direction == "forward":
@@ -216,8 +221,7 @@ def layout_fans(shape: Sequence[int], layout: str = "torch") -> tuple[int, int]:
     dims = check_shape("shape", shape)
     layout = check_choice("layout", layout, LAYOUTS)
     if layout == "torch":
-        receptive = math.prod(dims[2:])
-        return dims[1] * receptive, dims[0] * receptive
+        return _fans(dims)
     receptive = math.prod(dims[:-2])
     return dims[-2] * receptive, dims[-1] * receptive
 

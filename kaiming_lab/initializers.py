@@ -30,6 +30,7 @@ from ._validation import (
 
 __all__ = [
     "GAINS",
+    "MODES",
     "calculate_gain",
     "compute_fans",
     "he_truncated_normal",
@@ -58,7 +59,9 @@ _FIXED_GAINS: dict[str, float] = {
 #: Names accepted by :func:`calculate_gain` (``leaky_relu`` also takes a slope).
 GAINS: tuple[str, ...] = (*sorted(_FIXED_GAINS), "leaky_relu")
 
-MODES = ("fan_in", "fan_out")
+#: The fan a Kaiming initialiser divides by: ``fan_in`` keeps the forward variance, ``fan_out``
+#: the backward one (also used by :mod:`kaiming_lab.fan_modes`).
+MODES: tuple[str, ...] = ("fan_in", "fan_out")
 
 #: Largest ``|a|`` (negative slope) accepted: beyond it ``1 + a^2`` no longer fits a float64.
 MAX_SLOPE = 1e150
@@ -90,10 +93,16 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
     """
     name = check_choice("nonlinearity", nonlinearity, GAINS)
     if name == "leaky_relu":
-        slope = 0.01 if param is None else _check_slope("param", param)
-        return math.sqrt(2.0 / (1.0 + slope * slope))
+        return _gain(name, 0.01 if param is None else _check_slope("param", param))
     if param is not None:
         raise ValueError(f"param is only used with nonlinearity='leaky_relu', got param={param!r}")
+    return _gain(name, 0.0)
+
+
+def _gain(name: str, slope: float) -> float:
+    """:func:`calculate_gain` unchecked; ``slope`` is used only for ``leaky_relu``."""
+    if name == "leaky_relu":
+        return math.sqrt(2.0 / (1.0 + slope * slope))
     return _FIXED_GAINS[name]
 
 
@@ -103,7 +112,11 @@ def compute_fans(shape: tuple[int, ...]) -> tuple[int, int]:
     ``fan_in = shape[1] * prod(kernel)`` and ``fan_out = shape[0] * prod(kernel)``
     (``torch.nn.init``'s rule for linear and 1-D to 3-D convolution weights).
     """
-    dims = check_shape("shape", shape)
+    return _fans(check_shape("shape", shape))
+
+
+def _fans(dims: tuple[int, ...]) -> tuple[int, int]:
+    """:func:`compute_fans` unchecked."""
     receptive = math.prod(dims[2:])
     return dims[1] * receptive, dims[0] * receptive
 
@@ -115,10 +128,18 @@ def _checked_shape(shape: object, memory_budget: int | None) -> tuple[int, ...]:
     return dims
 
 
-def _fan(shape: tuple[int, ...], mode: str) -> int:
+def _check_kaiming(a: object, mode: object, nonlinearity: object) -> tuple[float, str, str]:
+    """The Kaiming initialisers' ``a``, ``mode`` and ``nonlinearity``, checked."""
+    a = _check_slope("a", a)
     mode = check_choice("mode", mode, MODES)
-    fan_in, fan_out = compute_fans(shape)
-    return fan_in if mode == "fan_in" else fan_out
+    name = check_choice("nonlinearity", nonlinearity, GAINS)
+    return a, mode, name
+
+
+def _kaiming_std(dims: tuple[int, ...], a: float, mode: str, name: str) -> float:
+    """:func:`kaiming_std` unchecked."""
+    fan_in, fan_out = _fans(dims)
+    return _gain(name, a) / math.sqrt(fan_in if mode == "fan_in" else fan_out)
 
 
 def kaiming_std(
@@ -135,10 +156,8 @@ def kaiming_std(
     ``a`` is the negative slope of the leaky ReLU, not a scale factor; it is
     used only with ``nonlinearity="leaky_relu"`` (any case), as in PyTorch.
     """
-    a = _check_slope("a", a)
-    name = check_choice("nonlinearity", nonlinearity, GAINS)
-    gain = calculate_gain(name, a if name == "leaky_relu" else None)
-    return gain / math.sqrt(_fan(shape, mode))
+    a, mode, name = _check_kaiming(a, mode, nonlinearity)
+    return _kaiming_std(check_shape("shape", shape), a, mode, name)
 
 
 def kaiming_normal(
@@ -156,9 +175,16 @@ def kaiming_normal(
     it keeps the forward variance constant, with ``mode="fan_out"`` the
     backward one. ``shape`` is ``(fan_out, fan_in, *kernel)``.
     """
-    std = kaiming_std(shape, a=a, mode=mode, nonlinearity=nonlinearity)
+    a, mode, name = _check_kaiming(a, mode, nonlinearity)
     dims = _checked_shape(shape, memory_budget)
-    return as_generator(rng).normal(0.0, std, size=dims)
+    return _draw_kaiming_normal(dims, a, mode, name, as_generator(rng))
+
+
+def _draw_kaiming_normal(
+    dims: tuple[int, ...], a: float, mode: str, name: str, rng: np.random.Generator
+) -> np.ndarray:
+    """:func:`kaiming_normal` unchecked."""
+    return rng.normal(0.0, _kaiming_std(dims, a, mode, name), size=dims)
 
 
 def kaiming_uniform(
@@ -175,9 +201,16 @@ def kaiming_uniform(
     A uniform ``U(-s, s)`` has std ``s / sqrt(3)``, so this has the same
     variance as :func:`kaiming_normal` with the same arguments.
     """
-    bound = math.sqrt(3.0) * kaiming_std(shape, a=a, mode=mode, nonlinearity=nonlinearity)
+    a, mode, name = _check_kaiming(a, mode, nonlinearity)
     dims = _checked_shape(shape, memory_budget)
+    bound = math.sqrt(3.0) * _kaiming_std(dims, a, mode, name)
     return as_generator(rng).uniform(-bound, bound, size=dims)
+
+
+def _xavier_std(dims: tuple[int, ...], gain: float) -> float:
+    """``gain * sqrt(2 / (fan_in + fan_out))``, unchecked."""
+    fan_in, fan_out = _fans(dims)
+    return gain * math.sqrt(2.0 / (fan_in + fan_out))
 
 
 def xavier_normal(
@@ -195,10 +228,13 @@ def xavier_normal(
     ``gain`` must be in ``[0, 1e150]``.
     """
     gain = check_float("gain", gain, minimum=0.0, maximum=MAX_SLOPE)
-    fan_in, fan_out = compute_fans(shape)
-    std = gain * math.sqrt(2.0 / (fan_in + fan_out))
     dims = _checked_shape(shape, memory_budget)
-    return as_generator(rng).normal(0.0, std, size=dims)
+    return _draw_xavier_normal(dims, gain, as_generator(rng))
+
+
+def _draw_xavier_normal(dims: tuple[int, ...], gain: float, rng: np.random.Generator) -> np.ndarray:
+    """:func:`xavier_normal` unchecked."""
+    return rng.normal(0.0, _xavier_std(dims, gain), size=dims)
 
 
 def xavier_uniform(
@@ -213,9 +249,9 @@ def xavier_uniform(
     ``gain`` must be in ``[0, 1e150]``.
     """
     gain = check_float("gain", gain, minimum=0.0, maximum=MAX_SLOPE)
-    fan_in, fan_out = compute_fans(shape)
-    bound = gain * math.sqrt(6.0 / (fan_in + fan_out))
     dims = _checked_shape(shape, memory_budget)
+    fan_in, fan_out = _fans(dims)
+    bound = gain * math.sqrt(6.0 / (fan_in + fan_out))
     return as_generator(rng).uniform(-bound, bound, size=dims)
 
 
@@ -257,9 +293,13 @@ def truncated_normal_std(cut: float = 2.0) -> float:
     For ``cut = 2`` it is ``0.87962566103423978``: cutting the tails removes
     about 23% of the variance.
     """
+    return _truncated_normal_std(check_float("cut", cut, minimum=0.0, strict_minimum=True))
+
+
+def _truncated_normal_std(cut: float) -> float:
+    """:func:`truncated_normal_std` unchecked."""
     from scipy import special  # imported where used: importing the package needs no scipy
 
-    cut = check_float("cut", cut, minimum=0.0, strict_minimum=True)
     if cut < _SMALL_CUT:
         return cut / math.sqrt(3.0) * math.sqrt(1.0 - 2.0 * cut * cut / 15.0)
     if cut < 1.0:
@@ -294,10 +334,10 @@ def he_truncated_normal(
     from scipy import stats
 
     corrected = check_bool("corrected", corrected)
-    fan_in, _ = compute_fans(shape)
     dims = _checked_shape(shape, memory_budget)
+    fan_in, _ = _fans(dims)
     std = math.sqrt(2.0 / fan_in)
     if corrected:
-        std /= truncated_normal_std(2.0)
+        std /= _truncated_normal_std(2.0)
     dist = stats.truncnorm(-2.0, 2.0, loc=0.0, scale=std)
     return dist.rvs(size=dims, random_state=as_generator(rng))

@@ -64,11 +64,14 @@ class Estimate:
         Trailing zeros are kept (``1.000``, not ``1``), so the printed precision
         is the one asked for.
         """
-        digits = check_int("digits", digits, minimum=1, maximum=17)
+        return self._format(check_int("digits", digits, minimum=1, maximum=17))
+
+    def _format(self, digits: int) -> str:
+        """:meth:`format` without the argument check."""
         return f"{self.value:#.{digits}g} ± {self.se:.2g}"
 
     def __str__(self) -> str:
-        return self.format()
+        return self._format(3)
 
 
 def _samples(samples: object) -> np.ndarray:
@@ -102,7 +105,11 @@ def estimate_mean(samples: np.ndarray) -> Estimate:
     ``samples`` must be real, finite and hold at least 2 values; finite values
     up to 1.8e308 are handled without overflow.
     """
-    x = _samples(samples)
+    return _estimate_mean(_samples(samples))
+
+
+def _estimate_mean(x: np.ndarray) -> Estimate:
+    """:func:`estimate_mean` of a flat finite float64 array of at least 2 values, unchecked."""
     mean, sd = _mean_and_sd(x)
     se = sd / math.sqrt(x.size)
     if not math.isfinite(se):  # pragma: no cover - the std of finite values is finite
@@ -132,7 +139,7 @@ def estimate_variance(samples: np.ndarray, *, mean: float | None = None) -> Esti
             f"samples: squared deviations exceed the float64 range (largest |x| is "
             f"{np.max(np.abs(x)):.3g}; the variance would be beyond 1.8e308); rescale the samples"
         )
-    est = estimate_mean(dev2)
+    est = _estimate_mean(dev2)
     if mean is None:
         return Estimate(est.value * x.size / (x.size - 1), est.se, est.n)
     return est

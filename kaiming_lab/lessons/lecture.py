@@ -203,7 +203,8 @@ def weight_gradient_rms(
 def train_22_and_30_layers(config: Mapping | None = None) -> list[TrainingHistory]:
     """Notebook 07's four runs: 22 and 30 layers of 64 ReLU units, Kaiming and Xavier, on digits."""
     from ..data import load_digits_split
-    from ..training import plain_widths, train
+    from ..mlp import plain_widths
+    from ..training import train
 
     config = dict(TRAINING_CONFIG if config is None else config)
     data = load_digits_split(test_fraction=0.2, seed=0)

@@ -20,7 +20,6 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-from .._validation import as_generator, check_int
 from ..montecarlo import Estimate, estimate_mean
 from ..theory import relu_second_moment
 from .checks import CheckResult, call_student, check_number, judge_number
@@ -68,8 +67,7 @@ def relu_moment_rows(
     The Monte Carlo SE is only trustworthy when ``z`` has a finite fourth
     moment (Student-t needs ``df > 4``).
     """
-    n_samples = check_int("n_samples", n_samples, minimum=2)
-    gen = as_generator(rng)
+    gen = np.random.default_rng(rng)
     rows = []
     for name, dist in dists.items():
         integral, _ = relu_second_moment(dist)

@@ -24,7 +24,7 @@ from matplotlib.ticker import MaxNLocator
 
 from .. import style
 from ..training import TrainingHistory
-from .plots import _axes
+from .plots import axes_or_new
 
 __all__ = [
     "plot_accuracy_curves",
@@ -81,7 +81,7 @@ def plot_loss_curves(histories: Iterable[TrainingHistory], ax: Axes | None = Non
     the legend sits outside the data. Diverged runs end at a vertical line.
     """
     histories = list(histories)
-    ax = _axes(ax)
+    ax = axes_or_new(ax)
     _plot_curves(histories, "train_loss", ax)
     n_classes = histories[0].widths[-1]
     style.reference_line(
@@ -99,7 +99,7 @@ def plot_accuracy_curves(histories: Iterable[TrainingHistory], ax: Axes | None =
     The legend sits outside the data, so no part of a curve is hidden.
     """
     histories = list(histories)
-    ax = _axes(ax)
+    ax = axes_or_new(ax)
     _plot_curves(histories, "test_accuracy", ax)
     chance = 1.0 / histories[0].widths[-1]
     style.reference_line(ax, chance, label=f"chance: {chance:.0%}")
@@ -115,7 +115,7 @@ def plot_gradient_norms(norms: Mapping[str, np.ndarray], ax: Axes | None = None)
     ``norms`` maps a label (e.g. ``"xavier"``) to the per-layer norms from
     :func:`kaiming_lab.training.gradient_norms_at_init`.
     """
-    ax = _axes(ax)
+    ax = axes_or_new(ax)
     for label, values in norms.items():
         values = np.asarray(values, dtype=float)
         ax.plot(
@@ -147,7 +147,7 @@ def plot_update_ratios(
     around 1e-3 of the weights mean the learning rate is in a sensible range:
     far below, the layer is barely changing; far above, it is being rewritten.
     """
-    ax = _axes(ax)
+    ax = axes_or_new(ax)
     ratios = history.update_ratio
     n_layers = ratios.shape[1]
     norm = Normalize(vmin=1, vmax=n_layers)

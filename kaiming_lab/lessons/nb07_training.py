@@ -17,8 +17,8 @@ from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 
+from ..mlp import softmax_cross_entropy as _reference_cross_entropy
 from ..training import TrainingHistory, train
-from ..training import softmax_cross_entropy as _reference_cross_entropy
 from .checks import UNANSWERED, CheckResult, call_student
 
 __all__ = [

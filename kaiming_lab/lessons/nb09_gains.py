@@ -31,7 +31,6 @@ from matplotlib.figure import Figure
 from scipy import special
 
 from .. import gains, style
-from .._validation import as_generator, check_float, check_int
 from ..activations import get_activation
 from ..theory import gaussian_expectation
 from .checks import CheckResult, call_student, judge_number
@@ -112,10 +111,6 @@ def run_tanh_net(
     ``dx_prev = dz @ W``. All randomness from ``np.random.default_rng(seed)``:
     the same seed gives the same standard normal weights at every gain.
     """
-    gain = check_float("gain", gain, minimum=0.0, strict_minimum=True)
-    depth = check_int("depth", depth, minimum=1)
-    width = check_int("width", width, minimum=1)
-    batch = check_int("batch", batch, minimum=1)
     rng = np.random.default_rng(seed)
     weights = [gain / math.sqrt(width) * rng.standard_normal((width, width)) for _ in range(depth)]
     x = rng.standard_normal((batch, width))
@@ -146,8 +141,7 @@ def tanh_predictions(
     ``grad[h] = prod_{k >= h} chi_1(q[k])`` with
     ``chi_1(q) = gain^2 E[tanh'(sqrt(q) u)^2]`` (square layers).
     """
-    depth = check_int("depth", depth, minimum=1)
-    q0 = gain**2 * check_float("input_second_moment", input_second_moment, minimum=0.0)
+    q0 = gain**2 * input_second_moment
     q = gains.iterate_length_map("tanh", q0, gain, depth - 1)
     chis = np.array([gains.chi1("tanh", gain, qk) for qk in q])
     grad = np.append(np.cumprod(chis[::-1])[::-1], 1.0)
@@ -166,7 +160,7 @@ def truncated_normal(
     shape: tuple[int, ...], std: float, rng: np.random.Generator | int | None = None
 ) -> np.ndarray:
     """``std`` times a standard normal redrawn until it lies in ``[-2, 2]`` (Keras' method)."""
-    gen = as_generator(rng)
+    gen = np.random.default_rng(rng)
     w = gen.standard_normal(shape)
     outside = np.abs(w) > 2.0
     while outside.any():
@@ -188,9 +182,6 @@ def relu_depth_profile(
     Inputs ``x ~ N(0, I)``, no bias; the same seed gives the same inputs for
     every ``draw``.
     """
-    depth = check_int("depth", depth, minimum=1)
-    width = check_int("width", width, minimum=1)
-    batch = check_int("batch", batch, minimum=1)
     rng = np.random.default_rng(seed)
     x = rng.standard_normal((batch, width))
     out = np.empty(depth)

@@ -24,7 +24,6 @@ from torch import nn
 from torch.nn import functional as F
 
 from .. import style
-from .._validation import check_float, check_int
 from ..gains import chi1, fixed_point
 from ..theory import gaussian_expectation
 from .checks import CheckResult, call_student, close, judge_number
@@ -291,8 +290,6 @@ def lsuv_(
     ``tol`` of 1 (at most ``max_iter`` times). Returns the iterations each
     layer used. The last layer (the logits) is scaled like the others.
     """
-    tol = check_float("tol", tol, minimum=0.0, strict_minimum=True)
-    max_iter = check_int("max_iter", max_iter, minimum=1)
     gen = torch.Generator().manual_seed(seed)
     used = []
     with torch.no_grad():
@@ -329,7 +326,6 @@ def depth_scale(sigma_w2: float) -> float:
     ``chi_c = sigma_w^2 E[tanh'(sqrt(q*) z)]^2``. ``inf`` at the edge
     ``sigma_w^2 = 1``.
     """
-    sigma_w2 = check_float("sigma_w2", sigma_w2, minimum=0.0, strict_minimum=True)
     gain = math.sqrt(sigma_w2)
     if sigma_w2 < 1:
         chi = chi1("tanh", gain, 0.0)
@@ -360,11 +356,6 @@ def trainability_grid(
     depth train together as one batched computation (``torch.bmm``), each on
     its own weights.
     """
-    width, steps = check_int("width", width), check_int("steps", steps)
-    batch_size = check_int("batch_size", batch_size)
-    lr = check_float("lr", lr, minimum=0.0, strict_minimum=True)
-    sigma_w2s = [check_float("sigma_w2s", s, minimum=0.0, strict_minimum=True) for s in sigma_w2s]
-    depths = [check_int("depths", d, minimum=2) for d in depths]
     X, y, X_test, y_test = tensors
     n_in, n_out = X.shape[1], int(y.max()) + 1
     scale = torch.tensor(sigma_w2s, dtype=torch.float32).sqrt()

@@ -23,6 +23,7 @@ from ..propagation import PropagationResult
 from ..theory import relu_second_moment
 
 __all__ = [
+    "axes_or_new",
     "plot_ensemble",
     "plot_estimates",
     "plot_layer_statistic",
@@ -36,7 +37,8 @@ __all__ = [
 _LOG_AXIS_LIMIT = 250.0
 
 
-def _axes(ax: Axes | None) -> Axes:
+def axes_or_new(ax: Axes | None) -> Axes:
+    """``ax``, or the axes of a new figure when ``ax`` is None (plots here take ``ax=None``)."""
     if ax is None:
         _, ax = plt.subplots()
     return ax
@@ -69,7 +71,7 @@ def plot_layer_statistic(
     in the run's colour. With more than one curve the legend sits to the right
     of the data.
     """
-    ax = _axes(ax)
+    ax = axes_or_new(ax)
     curves = {label: layer_statistic(r, name) for label, r in results.items()}
     positive = np.concatenate([_positive(c) for c in curves.values()])
     positive = positive[np.isfinite(positive)]
@@ -132,7 +134,7 @@ def plot_ensemble(
     on one ``ax`` do not hide each other's error bars. The legend sits below
     the axes, off the data.
     """
-    ax = _axes(ax)
+    ax = axes_or_new(ax)
     values = ensemble.values("mean_sq_z")
     layers = np.arange(ensemble.depth)
     for k in range(min(n_single, ensemble.n_networks)):
@@ -184,7 +186,7 @@ def plot_log_drift(
     :func:`kaiming_lab.lessons.nb05_proposition.log_step_variance`) the line
     ``h * exact_step`` is drawn too. The ``5 h / n`` line is drawn last.
     """
-    ax = _axes(ax)
+    ax = axes_or_new(ax)
     drift = ensemble.log_drift()
     layers = np.arange(ensemble.depth)
     plot_estimates(layers, drift, ax=ax, label="measured ± 2 SE")
@@ -209,7 +211,7 @@ def plot_estimates(
     k: float = 2.0,
 ) -> Axes:
     """Monte Carlo estimates as points with ``± k SE`` error bars (drawn above any lines)."""
-    ax = _axes(ax)
+    ax = axes_or_new(ax)
     values = [e.value for e in estimates]
     errors = [k * e.se for e in estimates]
     ax.errorbar(
@@ -239,7 +241,7 @@ def plot_relu_integrand(
     For a ``z`` symmetric about 0 the shaded area (``E[ReLU(z)^2]``) is half
     the total area (``E[z^2]``).
     """
-    ax = _axes(ax)
+    ax = axes_or_new(ax)
     z = np.linspace(-limit, limit, points)
     for name, dist in dists.items():
         integrand = z * z * dist.pdf(z)

@@ -13,8 +13,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._validation import check_int
-
 __all__ = ["DefaultStack", "bias_floor", "linear_default_stack"]
 
 
@@ -47,12 +45,7 @@ def linear_default_stack(
     layer keeps 1/6 of the mean square; with it the mean square settles at
     ``q* = 2/(5 width)`` (:func:`bias_floor`) while the input-dependent part keeps shrinking.
     """
-    depth = check_int("depth", depth, minimum=1)
-    width = check_int("width", width, minimum=1)
-    batch = check_int("batch", batch, minimum=2)
-    if not isinstance(bias, bool):
-        raise TypeError(f"bias must be True or False, got {bias!r}")
-    rng = np.random.default_rng(check_int("seed", seed, minimum=0))
+    rng = np.random.default_rng(seed)
     bound = 1.0 / math.sqrt(width)
     x = rng.standard_normal((batch, width))
     rms, input_rms = np.empty(depth), np.empty(depth)
@@ -73,5 +66,4 @@ def bias_floor(width: int) -> float:
     The length map of a ReLU layer with ``Var(W) = Var(b) = 1/(3 width)``
     (``nn.Linear``'s default): ``q' = width Var(W) q/2 + Var(b)``.
     """
-    width = check_int("width", width, minimum=1)
     return math.sqrt(2.0 / (5.0 * width))

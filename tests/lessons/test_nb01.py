@@ -1,4 +1,4 @@
-"""Notebook 01's coding exercises and its standard-error figure.
+"""Notebook 01's exercises (the two coding ones and the value checks) and its standard-error figure.
 
 ``check_he_normal`` and ``check_he_uniform`` take the student's function. The
 right answers (written here from the formulas, not taken from the module) must
@@ -12,12 +12,14 @@ from __future__ import annotations
 import math
 import re
 
+import exercise_contract as contract
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
 from kaiming_lab import kaiming_normal, kaiming_uniform
 from kaiming_lab.ensembles import simulate_networks
+from kaiming_lab.lessons import nb01_network
 from kaiming_lab.lessons.nb01_network import (
     CHECK_SHAPES,
     check_he_normal,
@@ -209,3 +211,30 @@ def test_pooling_over_sixteen_inputs_narrows_the_wander_to_about_two_thirds() ->
     one, pooled = slope(1), slope(16)
     assert abs(one - 5 / 64) <= 0.25 * 5 / 64
     assert 0.45 < pooled / one < 0.85
+
+
+# --------------------------------------------------------------------------- value checks
+# the contract every value exercise check keeps: tests/exercise_contract.py
+
+
+def test_every_value_check_is_tested() -> None:
+    function_checks = {"check_he_normal", "check_he_uniform"}
+    assert contract.value_checks(nb01_network, function_checks) == {
+        "check_kaiming_std",
+        "check_weight_shape",
+    }
+
+
+def test_kaiming_std_check() -> None:
+    """std of N(0, 2/fan_in) for fan_in = 288; the variance 2/288 is the named slip."""
+    check = nb01_network.check_kaiming_std
+    contract.assert_numeric_check(check, math.sqrt(2 / 288), slips=[2 / 288, math.sqrt(1 / 288)])
+    assert "variance" in check(2 / 288).message
+
+
+def test_weight_shape_check_names_the_transpose() -> None:
+    check = nb01_network.check_weight_shape
+    contract.assert_value_check(check, (300, 784), [(784, 300), (300, 300), (1, 2, 3), [300, 784]])
+    result = check((784, 300))
+    assert not result and "transpose" in result.message
+    assert check([300, 784])

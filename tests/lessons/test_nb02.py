@@ -1,4 +1,4 @@
-"""Notebook 02's coding exercise: ``check_rms_per_layer`` on right answers and known slips.
+"""Notebook 02's exercises: ``check_rms_per_layer`` on right answers and slips; the value checks.
 
 The check calls the student's ``rms_per_layer(depth, width, weight_std, rng)``.
 A right answer must pass whatever order it draws in and for any generator
@@ -7,9 +7,12 @@ seed; each slip must get its own hint; an untouched stub is "not answered".
 
 from __future__ import annotations
 
+import exercise_contract as contract
 import numpy as np
 import pytest
 
+from kaiming_lab.diagnostics import predicted_break_layer
+from kaiming_lab.lessons import nb02_scale
 from kaiming_lab.lessons.nb02_scale import check_rms_per_layer
 
 
@@ -144,3 +147,31 @@ def test_layer_histograms_are_normalised_and_print_the_rms() -> None:
     assert any("rms 3.0e+00" in t.get_text() for t in axes[1].texts)
     assert any("rms 1.0e-09" in t.get_text() for t in axes[2].texts)
     plt.close("all")
+
+
+# --------------------------------------------------------------------------- value checks
+# the contract every value exercise check keeps: tests/exercise_contract.py
+
+
+def test_every_value_check_is_tested() -> None:
+    assert contract.value_checks(nb02_scale, {"check_rms_per_layer"}) == {
+        "check_float32_overflow_layer",
+        "check_layer_multiplier",
+    }
+
+
+def test_layer_multiplier_check() -> None:
+    """width 1000, std 0.05, after a ReLU: 1000 * 0.05^2 / 2; forgetting the ReLU is the slip."""
+    check = nb02_scale.check_layer_multiplier
+    contract.assert_numeric_check(check, 1000 * 0.05**2 / 2, slips=[1000 * 0.05**2])
+    assert "ReLU" in check(1000 * 0.05**2).message
+
+
+def test_float32_overflow_layer_check_wants_an_integer() -> None:
+    check = nb02_scale.check_float32_overflow_layer
+    exact = predicted_break_layer(100.0, 1.0, float(np.finfo(np.float32).max))
+    contract.assert_value_check(check, exact, [exact - 1, exact + 1, 0, 1000, 2.5])
+    assert not check(float(exact))
+    assert "one layer short" in check(exact - 1).message
+    # the std 10^h first exceeds float32's maximum (about 3.4e38) at this layer
+    assert 10.0 ** (exact - 1) < float(np.finfo(np.float32).max) < 10.0**exact

@@ -1,13 +1,17 @@
-"""Notebook 04's coding exercise: the Monte Carlo estimator of E[phi(z)^2] and its check."""
+"""Notebook 04: the coding exercise (the Monte Carlo estimator of E[phi(z)^2] and its check), the
+value checks, and the ReLU second-moment table."""
 
 from __future__ import annotations
 
+import math
 import re
 
+import exercise_contract as contract
 import numpy as np
 import pytest
 from scipy import stats
 
+from kaiming_lab.lessons import nb04_relu_moments
 from kaiming_lab.lessons.nb04_relu_moments import (
     ReluMomentRow,
     check_second_moment_mc,
@@ -111,3 +115,51 @@ def test_leaky_relu() -> None:
     z = np.array([-2.0, 0.0, 3.0])
     assert np.array_equal(leaky_relu(z, 0.1), [-0.2, 0.0, 3.0])
     assert np.array_equal(leaky_relu(z, 0.0), [0.0, 0.0, 3.0])
+
+
+def test_symmetric_rows_have_ratio_one(rng: np.random.Generator) -> None:
+    rows = relu_moment_rows({"laplace": stats.laplace(0, 2), "t7": stats.t(7)}, rng=rng)
+    for row in rows:
+        assert row.ratio == pytest.approx(1.0, abs=1e-7)
+        assert abs(row.z_score) <= 4
+    assert "laplace" in format_rows(rows)
+
+
+def test_shifted_normal_against_closed_form(rng: np.random.Generator) -> None:
+    # E[ReLU(z)^2] for z ~ N(m, 1): (m^2 + 1) Phi(m) + m phi(m)
+    m = 0.7
+    exact = (m * m + 1) * stats.norm.cdf(m) + m * stats.norm.pdf(m)
+    (row,) = relu_moment_rows({"shifted": stats.norm(m, 1)}, rng=rng)
+    assert row.integral == pytest.approx(exact, rel=1e-8)
+    assert row.monte_carlo.agrees_with(exact)
+    assert row.ratio > 1.5
+
+
+# --------------------------------------------------------------------------- value checks
+# the contract every value exercise check keeps: tests/exercise_contract.py
+
+
+def test_every_value_check_is_tested() -> None:
+    assert contract.value_checks(nb04_relu_moments, {"check_second_moment_mc"}) == {
+        "check_leaky_second_moment",
+        "check_relu_mean",
+        "check_relu_variance",
+    }
+
+
+def test_relu_mean_check() -> None:
+    """E[ReLU(z)] for z ~ N(0, 9): 3 / sqrt(2 pi)."""
+    contract.assert_numeric_check(nb04_relu_moments.check_relu_mean, 3 / math.sqrt(2 * math.pi))
+
+
+def test_relu_variance_check() -> None:
+    """Var(ReLU(z)) for z ~ N(0, 4): E[x^2] - E[x]^2 = 2 - 2/pi; E[x^2] = 2 is the named slip."""
+    check = nb04_relu_moments.check_relu_variance
+    contract.assert_numeric_check(check, 2 - 2 / math.pi, slips=[2.0])
+    assert "E[x²]" in check(2.0).message
+
+
+def test_leaky_second_moment_check() -> None:
+    """E[LeakyReLU_a(z)^2] = (1 + a^2) Var(z) / 2, for a = 0.3 and Var(z) = 5."""
+    check = nb04_relu_moments.check_leaky_second_moment
+    contract.assert_numeric_check(check, (1 + 0.3**2) / 2 * 5)

@@ -1,14 +1,17 @@
-"""Notebook 05: the first-layer coding exercise, the log-step variance, exercise 3's numbers."""
+"""Notebook 05: the first-layer coding exercise, the log-step variance, exercise 3's numbers,
+the value check."""
 
 from __future__ import annotations
 
 import math
 import re
 
+import exercise_contract as contract
 import numpy as np
 import pytest
 
 from kaiming_lab.ensembles import simulate_networks
+from kaiming_lab.lessons import nb05_proposition
 from kaiming_lab.lessons.nb05_proposition import (
     _FIRST_LAYER_INPUTS,
     check_first_layer_variance,
@@ -146,3 +149,19 @@ def test_exercise_3_numbers(narrow) -> None:
     ratios = {seed: e.values()[:, -1].mean() / e.theory()[-1] for seed, e in narrow.items()}
     assert [round(ratios[s], 2) for s in (10, 11, 12)] == [1.70, 0.73, 1.02]
     assert round(5 * 15 / 256, 2) == 0.29
+
+
+# --------------------------------------------------------------------------- value checks
+# the contract every value exercise check keeps: tests/exercise_contract.py
+
+
+def test_every_value_check_is_tested() -> None:
+    function_checks = {"check_first_layer_variance"}
+    assert contract.value_checks(nb05_proposition, function_checks) == {"check_xavier_shrink"}
+
+
+def test_xavier_shrink_check() -> None:
+    """Xavier on square ReLU layers halves the variance per layer: 2^-12 after 12 layers."""
+    check = nb05_proposition.check_xavier_shrink
+    contract.assert_numeric_check(check, 2.0**-12, slips=[2.0**-24])
+    assert "variances" in check(2.0**-24).message

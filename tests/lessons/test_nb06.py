@@ -160,13 +160,6 @@ def test_default_bias_sets_a_floor_of_two_fifths_over_n_and_forgets_the_input():
     assert run.input_rms[-1] < 1e-12 * run.rms[0]
 
 
-def test_default_stack_checks_its_arguments():
-    with pytest.raises(TypeError, match="bias"):
-        linear_default_stack(depth=3, width=4, bias=1)
-    with pytest.raises(ValueError, match="batch"):
-        linear_default_stack(depth=3, width=4, batch=1)
-
-
 # ---------------------------------------------------------------------------
 # exercise 3: predicted_rms_change(m, depth)
 

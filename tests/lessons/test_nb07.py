@@ -18,7 +18,8 @@ from kaiming_lab.lessons.nb07_training import (
     expected_output_std_ratio,
     mean_and_se,
 )
-from kaiming_lab.training import TrainingHistory, forward, plain_widths, starting_params
+from kaiming_lab.mlp import forward, plain_widths
+from kaiming_lab.training import TrainingHistory, starting_params
 
 WIDTHS_22 = plain_widths(22, 64, 64, 10)
 WIDTHS_30 = plain_widths(30, 64, 64, 10)

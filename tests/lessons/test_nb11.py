@@ -121,8 +121,6 @@ def test_depth_scale_against_chi1(lesson) -> None:
     for s in (1.5, 4.0):
         slope = (correlation_map("tanh", 1e-3, s) - correlation_map("tanh", -1e-3, s)) / 2e-3
         assert math.isclose(lesson.depth_scale(s), -1 / math.log(slope), rel_tol=1e-3)
-    with pytest.raises(ValueError, match="sigma_w2"):
-        lesson.depth_scale(0.0)
 
 
 def test_residual_growth_zero_branch_is_identity(lesson) -> None:
@@ -162,10 +160,6 @@ def test_trainability_grid(lesson) -> None:
     assert acc[1, 1] < 0.3  # 12 ordered layers: gradients shrink by 0.3 per layer
     alone = lesson.trainability_grid(tensors, [0.3], [12], steps=100)
     assert alone[0, 0] == acc[1, 1]  # the batched nets do not mix
-    with pytest.raises(ValueError, match="depths"):
-        lesson.trainability_grid(tensors, [1.0], [1])
-    with pytest.raises(ValueError, match="sigma_w2s"):
-        lesson.trainability_grid(tensors, [-1.0], [4])
 
 
 # --------------------------------------------------------------------------- exercise checks

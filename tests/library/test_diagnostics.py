@@ -1,4 +1,4 @@
-"""The ReLU second-moment table and the per-layer diagnostics."""
+"""The per-layer diagnostics."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import math
 
 import numpy as np
 import pytest
-from scipy import stats
 
 from kaiming_lab import simulate_forward
 from kaiming_lab.diagnostics import (
@@ -15,25 +14,6 @@ from kaiming_lab.diagnostics import (
     predicted_break_layer,
     stats_table,
 )
-from kaiming_lab.lessons.nb04_relu_moments import format_rows, relu_moment_rows
-
-
-def test_symmetric_rows_have_ratio_one(rng: np.random.Generator) -> None:
-    rows = relu_moment_rows({"laplace": stats.laplace(0, 2), "t7": stats.t(7)}, rng=rng)
-    for row in rows:
-        assert row.ratio == pytest.approx(1.0, abs=1e-7)
-        assert abs(row.z_score) <= 4
-    assert "laplace" in format_rows(rows)
-
-
-def test_shifted_normal_against_closed_form(rng: np.random.Generator) -> None:
-    # E[ReLU(z)^2] for z ~ N(m, 1): (m^2 + 1) Phi(m) + m phi(m)
-    m = 0.7
-    exact = (m * m + 1) * stats.norm.cdf(m) + m * stats.norm.pdf(m)
-    (row,) = relu_moment_rows({"shifted": stats.norm(m, 1)}, rng=rng)
-    assert row.integral == pytest.approx(exact, rel=1e-8)
-    assert row.monte_carlo.agrees_with(exact)
-    assert row.ratio > 1.5
 
 
 def test_layer_statistics_from_a_run() -> None:

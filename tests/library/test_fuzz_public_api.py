@@ -1,30 +1,27 @@
-"""Adversarial input for every public function: a clear TypeError or ValueError, nothing else.
+"""Adversarial input for every public entry point: a clear TypeError or ValueError, nothing else.
 
-For each public function (everything in ``kaiming_lab.__all__`` that takes
-arguments, plus the public helpers of ``diagnostics`` and ``ensembles``) and
-each of its parameters, a catalogue of bad values (wrong types, NaN and
-infinities, out-of-range numbers, booleans where numbers belong, strings,
-``None``, wrong shapes, sizes that overflow or exceed the memory budget) is
-substituted into an otherwise valid call. Every call must
+Every callable in ``kaiming_lab.__all__`` and in ``kaiming_lab.explorer.__all__``
+has a case here (a test fails when one has none), and so do the public helpers
+of ``diagnostics`` and ``ensembles``. For each parameter a catalogue of bad
+values (wrong types, NaN and infinities, out-of-range numbers, booleans where
+numbers belong, strings, ``None``, wrong shapes, sizes that overflow or exceed
+the memory budget) is substituted into an otherwise valid call, which must
 
 * raise ``TypeError`` or ``ValueError`` (not ``IndexError``, ``OverflowError``,
   ``ZeroDivisionError``, ``MemoryError``, ...),
-* name the parameter in the message,
-* emit no warning, and
-* fail fast (under 2 seconds).
+* name the parameter in the message, and
+* emit no warning.
 
-:func:`fuzz_outcomes` returns every attempt with its verdict, so the totals can
-be printed: ``python -m pytest tests/library/test_fuzz_public_api.py -s -k summary``.
-A hypothesis section then draws random bad numbers for the numeric parameters.
+A hypothesis section then draws random bad numbers, sizes and names. Speed is
+not tested here (a loaded machine would make it flaky); the refusal of
+oversized requests before allocating is tested by memory in test_robustness.py.
 """
 
 from __future__ import annotations
 
 import math
 import re
-import time
 import warnings
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -35,31 +32,18 @@ from hypothesis import strategies as st
 from scipy import stats
 
 import kaiming_lab as kl
+import kaiming_lab.explorer as ex
 from kaiming_lab import diagnostics, ensembles
 
 NAN, INF = math.nan, math.inf
 
 # ------------------------------------------------------------ catalogues of bad values
 
+# fmt: off
 #: not a positive integer (sizes, depths, counts)
 BAD_POSITIVE_INT = [
-    0,
-    -1,
-    -(10**20),
-    1.5,
-    3.0,
-    np.float64(3.0),
-    True,
-    np.bool_(True),
-    "3",
-    b"3",
-    None,
-    NAN,
-    INF,
-    [3],
-    (3,),
-    np.array([3]),
-    1 + 2j,
+    0, -1, -(10**20), 1.5, 3.0, np.float64(3.0), True, np.bool_(True), "3", b"3", None, NAN,
+    INF, [3], (3,), np.array([3]), 1 + 2j,
 ]
 #: not a non-negative integer (seeds)
 BAD_SEED = [-1, 1.5, "0", True, np.bool_(False), NAN, [0, 1], {"seed": 0}, 2.0]
@@ -73,76 +57,36 @@ BAD_POSITIVE = [0.0, -1.0, NAN, INF, "2", True, None, [2.0]]
 BAD_NAME = ["", "nope", "re lu", 3, None, True, ["relu"], b"relu", 1.0]
 #: not True or False
 BAD_BOOL = ["no", "False", 1, 0, None, 1.0, [True]]
-#: not a weight shape
+#: not a weight shape (the first ten are wrong in form, the last three too large)
 BAD_SHAPE = [
-    (),
-    (5,),
-    (0, 3),
-    (3, -1),
-    (3.0, 3),
-    (3, True),
-    "33",
-    None,
-    3,
-    np.zeros((2, 2), dtype=int),
-    (10**10, 10**10),
-    (2**40, 2**40, 2**40),
-    (10**200, 10**200),
+    (), (5,), (0, 3), (3, -1), (3.0, 3), (3, True), "33", None, 3, np.zeros((2, 2), dtype=int),
+    (10**10, 10**10), (2**40, 2**40, 2**40), (10**200, 10**200),
 ]
 #: not a list of layer widths
 BAD_WIDTHS = [
-    [],
-    [4],
-    [4, 0, 3],
-    [4, -2, 3],
-    [4, 2.5, 3],
-    [4, True, 3],
-    "4,8,3",
-    None,
-    4,
-    [4, None, 3],
+    [], [4], [4, 0, 3], [4, -2, 3], [4, 2.5, 3], [4, True, 3], "4,8,3", None, 4, [4, None, 3],
     np.zeros((2, 2), dtype=int),
 ]
 #: not a finite 2-D real array
 BAD_MATRIX = [
-    None,
-    "abc",
-    3.0,
-    [],
-    [1.0, 2.0],
-    [[1.0, 2.0], [3.0]],
-    np.array([["a", "b"]]),
-    np.full((2, 4), NAN),
-    np.full((2, 4), INF),
-    np.ones((2, 4)) * 1j,
-    np.zeros((2, 4, 1)),
+    None, "abc", 3.0, [], [1.0, 2.0], [[1.0, 2.0], [3.0]], np.array([["a", "b"]]),
+    np.full((2, 4), NAN), np.full((2, 4), INF), np.ones((2, 4)) * 1j, np.zeros((2, 4, 1)),
 ]
 #: not a frozen continuous scipy distribution
 BAD_DIST = [
-    "normal",
-    None,
-    3.0,
-    stats.norm,
-    stats.poisson(3.0),
-    stats.norm(np.array([0.0, 1.0]), 1.0),
-    stats.norm(0.0, NAN),
-    stats.norm(INF, 1.0),
+    "normal", None, 3.0, stats.norm, stats.poisson(3.0), stats.norm(np.array([0.0, 1.0]), 1.0),
+    stats.norm(0.0, NAN), stats.norm(INF, 1.0),
 ]
 #: not an array of finite real numbers >= 0 (grids of variances)
 BAD_NONNEGATIVE_ARRAY = [
-    -1.0,
-    [1.0, -1e-300],
-    NAN,
-    [1.0, INF],
-    "0.5",
-    True,
-    np.bool_(True),
-    1j,
-    None,
+    -1.0, [1.0, -1e-300], NAN, [1.0, INF], "0.5", True, np.bool_(True), 1j, None,
     [[1.0], [1.0, 2.0]],
 ]
 #: not a memory budget
 BAD_BUDGET = [0, -5, 1.5, "2GB", True, NAN]
+# fmt: on
+#: what every drawing function is also given
+BAD_DRAW = {"rng": BAD_SEED, "memory_budget": BAD_BUDGET}
 
 
 # ------------------------------------------------------------------ fixtures of valid input
@@ -171,25 +115,32 @@ RUN = kl.simulate_forward(3, 4, batch=2, seed=0)
 ENSEMBLE = ensembles.simulate_networks(3, depth=3, width=4, batch=2, seed=0)
 HISTORY = kl.train([4, 5, 3], X_TRAIN, Y_TRAIN, X_TEST, Y_TEST, epochs=1)
 ESTIMATE = kl.Estimate(1.0, 0.1, 10)
+STATE = ex.ExplorerState(depth=3, width=8)
+STATE_RUN = ex.simulate_state(STATE, backward=True)
 
-
-def _call_method(obj: object, method: str) -> Callable[..., object]:
-    return lambda **kwargs: getattr(obj, method)(**kwargs)
+#: Public callables with no case, and why.
+NOT_FUZZED = {
+    "DigitsSplit": "returned by load_digits_split (fuzzed); its properties take no arguments"
+}
 
 
 @dataclass(frozen=True)
 class Spec:
     """One public callable: how to call it validly, and what to try on each parameter."""
 
-    label: str
     func: Callable[..., object]
     good: dict
     bad: dict  # parameter name -> list of bad values
+    name: str = ""  # only for the lambdas below: a function, class or method has its own name
+
+    @property
+    def label(self) -> str:
+        """``simulate_forward``, ``Estimate``, or ``Estimate.format`` for a bound method."""
+        return self.name or self.func.__qualname__
 
 
 SPECS = [
     Spec(
-        "finite_width_second_moment",
         kl.finite_width_second_moment,
         {"widths": [32, 32]},
         {
@@ -210,7 +161,6 @@ SPECS = [
         },
     ),
     Spec(
-        "correlation_map",
         kl.correlation_map,
         {"activation": "tanh", "c": 0.5, "sigma_w2": 2.0},
         {
@@ -222,7 +172,6 @@ SPECS = [
         },
     ),
     Spec(
-        "chi1_grid",
         kl.chi1_grid,
         {"activation": "tanh", "sigma_w2": 2.0},
         {
@@ -232,28 +181,20 @@ SPECS = [
         },
     ),
     Spec(
-        "edge_of_chaos_curve",
         kl.edge_of_chaos_curve,
         {"activation": "tanh", "sigma_b2": 0.1},
         {"activation": BAD_NAME, "sigma_b2": BAD_NONNEGATIVE_ARRAY},
     ),
     *[
-        Spec(
-            f.__name__,
-            f,
-            {"widths": [8, 16, 4], "mode": "fan_in"},
-            {"widths": BAD_WIDTHS, "mode": BAD_NAME},
-        )
+        Spec(f, {"widths": [8, 16, 4], "mode": "fan_in"}, {"widths": BAD_WIDTHS, "mode": BAD_NAME})
         for f in (kl.forward_variances, kl.backward_variances)
     ],
     Spec(
-        "layout_fans",
         kl.layout_fans,
         {"shape": (3, 4), "layout": "keras"},
         {"shape": BAD_SHAPE[:10], "layout": BAD_NAME},
     ),
     Spec(
-        "simulate_passes",
         kl.simulate_passes,
         {"widths": [4, 6, 3], "n_networks": 3, "batch": 2, "seed": 0},
         {
@@ -265,7 +206,6 @@ SPECS = [
         },
     ),
     Spec(
-        "length_map",
         kl.length_map,
         {"activation": "tanh", "q": 1.0, "gain": 1.5},
         {
@@ -276,7 +216,6 @@ SPECS = [
         },
     ),
     Spec(
-        "fixed_point",
         kl.fixed_point,
         {"activation": "tanh", "gain": 1.5},
         {
@@ -287,33 +226,28 @@ SPECS = [
         },
     ),
     Spec(
-        "chi1",
         kl.chi1,
         {"activation": "tanh", "gain": 1.5, "q": 1.0},
         {"activation": BAD_NAME, "gain": BAD_NONNEGATIVE, "q": BAD_NONNEGATIVE},
     ),
     Spec(
-        "variance_preserving_gain",
         kl.variance_preserving_gain,
         {"activation": "tanh", "q": 1.0},
         {"activation": BAD_NAME, "q": BAD_POSITIVE, "bias_variance": BAD_NONNEGATIVE},
     ),
     Spec(
-        "edge_of_chaos_gain",
         kl.edge_of_chaos_gain,
         {"activation": "tanh"},
         {"activation": BAD_NAME, "bias_variance": BAD_NONNEGATIVE, "q0": BAD_POSITIVE},
     ),
     Spec(
-        "calculate_gain",
         kl.calculate_gain,
         {"nonlinearity": "leaky_relu", "param": 0.2},
         {"nonlinearity": BAD_NAME, "param": [*BAD_REAL, 1e200, -1e200]},
     ),
-    Spec("compute_fans", kl.compute_fans, {"shape": (3, 4)}, {"shape": BAD_SHAPE[:10]}),
+    Spec(kl.compute_fans, {"shape": (3, 4)}, {"shape": BAD_SHAPE[:10]}),
     *[
         Spec(
-            f.__name__,
             f,
             {"shape": (3, 4)},
             {
@@ -321,14 +255,12 @@ SPECS = [
                 "a": [*BAD_REAL, 1e200],
                 "mode": BAD_NAME,
                 "nonlinearity": BAD_NAME,
-                "rng": BAD_SEED,
-                "memory_budget": BAD_BUDGET,
+                **BAD_DRAW,
             },
         )
         for f in (kl.kaiming_normal, kl.kaiming_uniform)
     ],
     Spec(
-        "kaiming_std",
         kl.kaiming_std,
         {"shape": (3, 4)},
         {
@@ -340,40 +272,26 @@ SPECS = [
     ),
     *[
         Spec(
-            f.__name__,
             f,
             {"shape": (3, 4)},
-            {
-                "shape": BAD_SHAPE,
-                "gain": [*BAD_NONNEGATIVE, 1e200],
-                "rng": BAD_SEED,
-                "memory_budget": BAD_BUDGET,
-            },
+            {"shape": BAD_SHAPE, "gain": [*BAD_NONNEGATIVE, 1e200], **BAD_DRAW},
         )
         for f in (kl.xavier_normal, kl.xavier_uniform)
     ],
+    Spec(kl.pytorch_linear_default, {"shape": (3, 4)}, {"shape": BAD_SHAPE, **BAD_DRAW}),
     Spec(
-        "pytorch_linear_default",
-        kl.pytorch_linear_default,
-        {"shape": (3, 4)},
-        {"shape": BAD_SHAPE, "rng": BAD_SEED, "memory_budget": BAD_BUDGET},
-    ),
-    Spec(
-        "he_truncated_normal",
         kl.he_truncated_normal,
         {"shape": (3, 4)},
-        {"shape": BAD_SHAPE, "corrected": BAD_BOOL, "rng": BAD_SEED, "memory_budget": BAD_BUDGET},
+        {"shape": BAD_SHAPE, "corrected": BAD_BOOL, **BAD_DRAW},
     ),
-    Spec("truncated_normal_std", kl.truncated_normal_std, {"cut": 2.0}, {"cut": BAD_POSITIVE}),
+    Spec(kl.truncated_normal_std, {"cut": 2.0}, {"cut": BAD_POSITIVE}),
     Spec(
-        "get_activation",
         kl.get_activation,
         {"name": "leaky_relu"},
         {"name": BAD_NAME, "slope": [*BAD_NONNEGATIVE, 1.5]},
     ),
-    Spec("NetworkStreams", kl.NetworkStreams, {"seed": 0}, {"seed": BAD_SEED}),
+    Spec(kl.NetworkStreams, {"seed": 0}, {"seed": BAD_SEED}),
     Spec(
-        "draw_weights",
         kl.draw_weights,
         {"widths": [4, 5, 2]},
         {
@@ -385,7 +303,6 @@ SPECS = [
         },
     ),
     Spec(
-        "propagate",
         kl.propagate,
         {"x": _valid_x(), "weights": _valid_weights()},
         {
@@ -419,7 +336,6 @@ SPECS = [
         },
     ),
     Spec(
-        "simulate_forward",
         kl.simulate_forward,
         {"depth": 3, "width": 4, "batch": 2},
         {
@@ -439,7 +355,6 @@ SPECS = [
         },
     ),
     Spec(
-        "predicted_variances",
         kl.predicted_variances,
         {"depth": 4},
         {
@@ -452,7 +367,6 @@ SPECS = [
         },
     ),
     Spec(
-        "predicted_gradient_variances",
         kl.predicted_gradient_variances,
         {"widths": [4, 5, 6], "activation": "tanh", "forward_variances": [1.0, 1.0]},
         {
@@ -465,35 +379,28 @@ SPECS = [
         },
     ),
     Spec(
-        "second_moment",
         kl.second_moment,
         {"activation": "tanh", "q": 1.0},
         {"activation": BAD_NAME, "q": BAD_NONNEGATIVE, "slope": BAD_NONNEGATIVE},
     ),
     Spec(
-        "fixed_point_gain",
         kl.fixed_point_gain,
         {"activation": "tanh"},
         {"activation": BAD_NAME, "q": BAD_POSITIVE, "slope": BAD_NONNEGATIVE},
     ),
-    Spec("relu_mean", kl.relu_mean, {"std": 1.0}, {"std": BAD_NONNEGATIVE}),
+    Spec(kl.relu_mean, {"std": 1.0}, {"std": BAD_NONNEGATIVE}),
     Spec(
-        "relu_correlation_map",
         kl.relu_correlation_map,
         {"c": 0.5},
         {"c": [1.5, -1.01, NAN, INF, "0.5", None, True, [0.5, 2.0], 1j]},
     ),
+    Spec(kl.relu_second_moment, {"dist": stats.norm(0, 1)}, {"dist": BAD_DIST}),
     Spec(
-        "relu_second_moment", kl.relu_second_moment, {"dist": stats.norm(0, 1)}, {"dist": BAD_DIST}
-    ),
-    Spec(
-        "half_variance_integral",
         kl.half_variance_integral,
         {"dist": stats.norm(0, 1)},
         {"dist": [*BAD_DIST, stats.norm(1, 1), stats.t(2), stats.cauchy()], "tol": BAD_POSITIVE},
     ),
     Spec(
-        "estimate_mean",
         kl.estimate_mean,
         {"samples": [1.0, 2.0, 3.0]},
         {
@@ -512,19 +419,16 @@ SPECS = [
         },
     ),
     Spec(
-        "estimate_variance",
         kl.estimate_variance,
         {"samples": [1.0, 2.0, 3.0]},
         {"samples": ["abc", None, [], [1.0], [1.0, NAN], [1e308, -1e308]], "mean": BAD_REAL},
     ),
     Spec(
-        "Estimate",
         kl.Estimate,
         {"value": 1.0, "se": 0.1, "n": 10},
         {"value": BAD_REAL, "se": BAD_NONNEGATIVE, "n": BAD_POSITIVE_INT},
     ),
     Spec(
-        "Activation",
         kl.Activation,
         {"name": "relu", "forward": np.abs, "derivative": np.sign},
         {
@@ -536,53 +440,29 @@ SPECS = [
         },
     ),
     Spec(
-        "HalfVarianceResult",
         kl.HalfVarianceResult,
         {"integral": 0.5, "abserr": 1e-12, "half_variance": 0.5},
-        {
-            "integral": BAD_NONNEGATIVE,
-            "abserr": BAD_NONNEGATIVE,
-            "half_variance": BAD_NONNEGATIVE,
-        },
+        {"integral": BAD_NONNEGATIVE, "abserr": BAD_NONNEGATIVE, "half_variance": BAD_NONNEGATIVE},
     ),
+    Spec(ESTIMATE.format, {}, {"digits": [0, -1, 18, 2.5, "3", None, True]}),
+    Spec(ESTIMATE.agrees_with, {"exact": 1.0}, {"exact": [*BAD_REAL, None], "k": BAD_POSITIVE}),
+    Spec(ESTIMATE.z_score, {"exact": 1.0}, {"exact": [*BAD_REAL, None]}),
     Spec(
-        "Estimate.format",
-        _call_method(ESTIMATE, "format"),
-        {},
-        {"digits": [0, -1, 18, 2.5, "3", None, True]},
-    ),
-    Spec(
-        "Estimate.agrees_with",
-        _call_method(ESTIMATE, "agrees_with"),
-        {"exact": 1.0},
-        {"exact": [*BAD_REAL, None], "k": BAD_POSITIVE},
-    ),
-    Spec(
-        "Estimate.z_score",
-        _call_method(ESTIMATE, "z_score"),
-        {"exact": 1.0},
-        {"exact": [*BAD_REAL, None]},
-    ),
-    Spec(
-        "load_digits_split",
         kl.load_digits_split,
         {},
         {"test_fraction": [*BAD_POSITIVE, 1.0, 1.5, 0.001, 0.999], "seed": BAD_SEED},
     ),
     Spec(
-        "plain_widths",
         kl.plain_widths,
         {"depth": 2, "width": 3, "n_in": 4, "n_out": 2},
         {name: BAD_POSITIVE_INT for name in ("depth", "width", "n_in", "n_out")},
     ),
     Spec(
-        "starting_params",
         kl.starting_params,
         {"widths": [4, 5, 3], "init": "kaiming", "seed": 0},
         {"widths": BAD_WIDTHS, "init": BAD_NAME, "seed": BAD_SEED},
     ),
     Spec(
-        "gradient_norms_at_init",
         kl.gradient_norms_at_init,
         {"widths": [4, 5, 3], "X": X_TRAIN, "y": Y_TRAIN, "init": "kaiming", "seed": 0},
         {
@@ -594,7 +474,6 @@ SPECS = [
         },
     ),
     Spec(
-        "train",
         kl.train,
         {
             "widths": [4, 5, 3],
@@ -620,38 +499,95 @@ SPECS = [
             "divergence_factor": [*BAD_POSITIVE, 1.0, 0.5],
         },
     ),
+    Spec(HISTORY.first_epoch_below, {"threshold": 1.0}, {"threshold": BAD_REAL}),
+    Spec(RUN.table, {}, {"every": BAD_POSITIVE_INT, "digits": [0, 30, "3", None, 2.5]}),
     Spec(
-        "TrainingHistory.first_epoch_below",
-        _call_method(HISTORY, "first_epoch_below"),
-        {"threshold": 1.0},
-        {"threshold": BAD_REAL},
+        kl.gain_table,
+        {"entries": [("relu", None)]},
+        {"entries": ["relu", [("relu",)]], "q": BAD_POSITIVE},
     ),
+    # ------------------------------------------------------------------ the explorer's
     Spec(
-        "PropagationResult.table",
-        _call_method(RUN, "table"),
+        ex.ExplorerState,
         {},
-        {"every": BAD_POSITIVE_INT, "digits": [0, 30, "3", None, 2.5]},
+        {
+            "depth": [*BAD_POSITIVE_INT, 101],
+            "multiplier": [0.0, *BAD_NONNEGATIVE],
+            "width": [*BAD_POSITIVE_INT, 10**6],
+            "activation": BAD_NAME,
+            "slope": [*BAD_NONNEGATIVE, 2.0],
+            "bias_variance": BAD_NONNEGATIVE,
+            "seed": BAD_SEED,
+            "batch": [0, -1, 1.5, "3", True, 10**6],
+        },
     ),
     Spec(
-        "layer_statistic",
+        ex.explorer,
+        {},
+        {
+            "state": [3, "s"],
+            "compact": ["no", 1, None],
+            "depth": [0, "3", None, 1.5],
+            "activation": ["nope", 3],
+            "dpeth": [3],
+        },
+    ),
+    Spec(
+        ex.ExplorerApp, {}, {"state": [3, "s", {}], "model": [3, "m"], "compact": ["no", 1, None]}
+    ),
+    Spec(ex.ExplorerModel, {}, {"cache_bytes": BAD_BUDGET}),
+    Spec(ex.ExplorerModel().compute, {"state": STATE}, {"state": [None, 3, "s", {}]}),
+    Spec(
+        ex.preset_multiplier,
+        {"preset": "kaiming"},
+        {
+            "preset": BAD_NAME,
+            "activation": BAD_NAME,
+            "slope": [*BAD_NONNEGATIVE, 2.0],
+            "fan_in": BAD_POSITIVE_INT,
+            "fan_out": [0, -1, 1.5, "3", True],
+        },
+    ),
+    Spec(
+        ex.simulate_state,
+        {"state": STATE},
+        {
+            "state": [None, "s", {}, 3],
+            "depth": [0, -1, 1.5, "3", True, 10**6],
+            "backward": BAD_BOOL,
+        },
+    ),
+    Spec(
+        ex.verdict,
+        {"rms_z": STATE_RUN.rms_z, "width": 8, "theory_std": STATE_RUN.rms_z},
+        {
+            "rms_z": [None, "a", [], [[1.0]], -np.ones(3)],
+            "width": [0, -1, 1.5, "3", True, None],
+            "theory_std": ["a", [1.0], np.full(3, NAN)],
+            "grad_var": ["a", [1.0]],
+            "grad_theory": ["a", [1.0]],
+            "overflow_layer": [-1, 1.5, "2", True],
+            "underflow_layer": [-1, 1.5, "2", True],
+            "activation": BAD_NAME,
+        },
+    ),
+    # ------------------------------------------------- diagnostics' and ensembles' helpers
+    Spec(
         diagnostics.layer_statistic,
         {"result": RUN, "name": "rms_z"},
         {"result": [None, "run", {}], "name": BAD_NAME},
     ),
     Spec(
-        "layer_multiplier",
         diagnostics.layer_multiplier,
         {"width": 4, "weight_std": 0.5},
         {"width": BAD_POSITIVE_INT, "weight_std": [*BAD_NONNEGATIVE, 1e200]},
     ),
     Spec(
-        "predicted_break_layer",
         diagnostics.predicted_break_layer,
         {"multiplier": 2.0, "start_std": 1.0, "limit": 1e300},
         {"multiplier": [*BAD_POSITIVE, 1.0], "start_std": BAD_POSITIVE, "limit": BAD_POSITIVE},
     ),
     Spec(
-        "stats_table",
         diagnostics.stats_table,
         {"results": {"a": RUN}},
         {
@@ -662,7 +598,6 @@ SPECS = [
         },
     ),
     Spec(
-        "simulate_networks",
         ensembles.simulate_networks,
         {"n_networks": 3, "depth": 2, "width": 4, "batch": 2},
         {
@@ -674,21 +609,16 @@ SPECS = [
         },
     ),
     Spec(
-        "log_drift_prediction",
         ensembles.log_drift_prediction,
         {"width": 4, "layers": 3},
         {"width": BAD_POSITIVE_INT, "layers": ["3", None, True, -1, [1, NAN]]},
     ),
-    Spec("NetworkEnsemble.values", _call_method(ENSEMBLE, "values"), {}, {"statistic": BAD_NAME}),
+    Spec(ENSEMBLE.values, {}, {"statistic": BAD_NAME}),
     Spec(
-        "NetworkEnsemble.z_scores",
-        _call_method(ENSEMBLE, "z_scores"),
-        {},
-        {"statistic": BAD_NAME, "exact": ["a", [1.0], [NAN, 1.0, 1.0], True]},
+        ENSEMBLE.z_scores, {}, {"statistic": BAD_NAME, "exact": ["a", [1.0], [NAN, 1.0, 1.0], True]}
     ),
     Spec(
-        "NetworkEnsemble.table",
-        _call_method(ENSEMBLE, "table"),
+        ENSEMBLE.table,
         {},
         {"every": BAD_POSITIVE_INT, "n_single": [-1, 1.5, "2", None], "digits": [0, "3"]},
     ),
@@ -696,8 +626,6 @@ SPECS = [
 
 
 # ----------------------------------------------------------------------------- the fuzzer
-
-SLOW_SECONDS = 2.0
 
 
 @dataclass(frozen=True)
@@ -712,7 +640,6 @@ class Outcome:
 def _verdict(spec: Spec, parameter: str, value: object) -> Outcome:
     kwargs = {**spec.good, parameter: value}
     shown = repr(value)[:60]
-    start = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
@@ -723,13 +650,10 @@ def _verdict(spec: Spec, parameter: str, value: object) -> Outcome:
             return Outcome(spec.label, parameter, shown, "wrong exception type", repr(err)[:200])
         else:
             error = None
-    elapsed = time.perf_counter() - start
     if error is None:
         return Outcome(spec.label, parameter, shown, "accepted silently")
     if caught:
         return Outcome(spec.label, parameter, shown, "leaked a warning", str(caught[0].message))
-    if elapsed > SLOW_SECONDS:
-        return Outcome(spec.label, parameter, shown, "too slow", f"{elapsed:.1f} s")
     if not re.search(rf"(?<![A-Za-z0-9_]){re.escape(parameter)}(?![A-Za-z0-9_])", str(error)):
         return Outcome(spec.label, parameter, shown, "message does not name it", str(error))
     return Outcome(spec.label, parameter, shown, "clear")
@@ -746,36 +670,33 @@ def fuzz_outcomes(specs: list[Spec] = SPECS) -> list[Outcome]:
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=[s.label for s in SPECS])
-def test_valid_call_succeeds(spec):
-    """The baseline call is valid, so every rejection below is caused by the bad value."""
+def test_every_bad_value_is_rejected_clearly(spec):
+    """The valid call succeeds warning-free (so each rejection is the bad value's doing), and
+    every bad value gets a clear error naming its parameter."""
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         spec.func(**spec.good)
-
-
-@pytest.mark.parametrize("spec", SPECS, ids=[s.label for s in SPECS])
-def test_every_bad_value_is_rejected_clearly(spec):
     problems = [o for o in fuzz_outcomes([spec]) if o.verdict != "clear"]
     assert not problems, "\n".join(
         f"{o.label}({o.parameter}={o.value}): {o.verdict} {o.detail}" for o in problems
     )
 
 
-def test_summary(capsys):
-    """Counts for the record: how many bad inputs were tried, and how many were rejected clearly."""
-    outcomes = fuzz_outcomes()
-    verdicts = Counter(o.verdict for o in outcomes)
-    with capsys.disabled():
-        print(f"\nfuzzed {len(outcomes)} bad inputs over {len(SPECS)} callables: {dict(verdicts)}")
-    assert len(outcomes) > 800
-    assert verdicts["clear"] == len(outcomes)
+@pytest.mark.parametrize("module", [kl, ex], ids=["kaiming_lab", "kaiming_lab.explorer"])
+def test_every_public_callable_has_a_case(module):
+    """A new public function or class fails here until it gets a Spec above (a class may be
+    covered through its public methods, labelled ``Class.method``)."""
+    labels = {spec.label.split(".")[0] for spec in SPECS}
+    public = {n for n in module.__all__ if callable(getattr(module, n)) and n not in NOT_FUZZED}
+    assert public - labels == set()
+    assert set(NOT_FUZZED) <= {*kl.__all__, *ex.__all__}
 
 
 def test_the_fuzzer_can_tell_a_silent_acceptance():
     """A function that ignores its argument is caught, and so is an unnamed error."""
-    lenient = Spec("lenient", lambda x: None, {"x": 1}, {"x": [2]})
-    vague = Spec("vague", lambda x: 1 / 0 if x else None, {"x": 0}, {"x": [1]})
-    anonymous = Spec("anonymous", lambda width: int("w"), {"width": 0}, {"width": [1]})
+    lenient = Spec(lambda x: None, {"x": 1}, {"x": [2]}, name="lenient")
+    vague = Spec(lambda x: 1 / 0 if x else None, {"x": 0}, {"x": [1]}, name="vague")
+    anonymous = Spec(lambda width: int("w"), {"width": 0}, {"width": [1]}, name="anonymous")
     verdicts = [o.verdict for o in fuzz_outcomes([lenient, vague, anonymous])]
     assert verdicts == ["accepted silently", "wrong exception type", "message does not name it"]
 
@@ -799,7 +720,7 @@ def test_random_bad_variances(value):
         (lambda v: kl.relu_mean(v), "std"),
         (lambda v: kl.second_moment("tanh", v), "q"),
     ]:
-        with pytest.raises((TypeError, ValueError), match=name):
+        with pytest.raises((TypeError, ValueError), match=f"{name} must be"):
             func(value)
 
 
@@ -816,8 +737,10 @@ def test_random_bad_sizes(value):
     ]:
         if value is None and name == "width":
             continue  # width=None means "use widths" and asks for them by name
-        with pytest.raises((TypeError, ValueError), match=name):
+        with pytest.raises((TypeError, ValueError), match=name) as info:
             func(value)
+        if name == "depth":  # the message shows the value it refused
+            assert repr(value) in str(info.value) or str(value) in str(info.value)
 
 
 @fast
@@ -826,11 +749,15 @@ def test_random_bad_sizes(value):
         lambda s: s.strip().lower() not in {*kl.ACTIVATIONS, *kl.INITS}
     )
 )
-def test_random_unknown_names(name):
+def test_random_unknown_names_list_the_known_ones(name):
     with pytest.raises(ValueError, match="name must be one of"):
         kl.get_activation(name)
-    with pytest.raises(ValueError, match="activation must be one of"):
+    with pytest.raises(ValueError, match=r"activation must be one of \[.*'relu'.*\], got"):
         kl.simulate_forward(2, 3, activation=name)
+    with pytest.raises(ValueError, match="activation must be one of"):
+        kl.predicted_variances(2, activation=name)
+    with pytest.raises(ValueError, match=r"init must be one of \[.*'kaiming'.*'xavier'.*\]"):
+        kl.simulate_forward(2, 3, init=name)
     with pytest.raises(ValueError, match="init must be one of"):
         kl.draw_weights([3, 3], init=name)
     with pytest.raises(ValueError, match="nonlinearity must be one of"):

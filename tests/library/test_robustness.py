@@ -13,7 +13,7 @@
 from __future__ import annotations
 
 import math
-import time
+import tracemalloc
 
 import numpy as np
 import pytest
@@ -25,10 +25,12 @@ from kaiming_lab.activations import Activation
 
 
 def _blas_threads() -> int:
-    return max(
-        (p["num_threads"] for p in threadpoolctl.threadpool_info() if p["user_api"] == "blas"),
-        default=1,
-    )
+    """Threads of the BLAS that numpy's matrix products use (the one bundled in numpy.libs when
+    there, else every BLAS loaded): scipy loads a second BLAS of its own once imported, which
+    the library's loops never call."""
+    blas = [p for p in threadpoolctl.threadpool_info() if p["user_api"] == "blas"]
+    numpy_blas = [p for p in blas if "numpy" in p["filepath"]]
+    return max((p["num_threads"] for p in numpy_blas or blas), default=1)
 
 
 # ------------------------------------------------------------------------ names in any case
@@ -129,22 +131,26 @@ def test_numpy_scalars_work_like_python_numbers():
     ],
 )
 def test_oversized_simulations_are_refused_before_allocating(kwargs, names):
-    start = time.perf_counter()
-    with pytest.raises(ValueError, match="memory") as info:
-        kl.simulate_forward(**kwargs)
-    assert time.perf_counter() - start < 1.0
+    """tracemalloc sees numpy's buffers: the refusal allocates under 1 MB (the smallest
+    of these requests would need gigabytes)."""
+    tracemalloc.start()
+    try:
+        with pytest.raises(ValueError, match="memory") as info:
+            kl.simulate_forward(**kwargs)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 2**20
     for name in names:
         assert name in str(info.value)
     assert "memory_budget" in str(info.value)
 
 
 def test_depth_has_a_documented_ceiling():
-    start = time.perf_counter()
     with pytest.raises(ValueError, match=r"depth must be an integer between 1 and 100000"):
         kl.simulate_forward(10**7, 1)
     with pytest.raises(ValueError, match=r"depth must be an integer between 1 and 100000"):
         kl.predicted_variances(10**9)
-    assert time.perf_counter() - start < 1.0
 
 
 def test_memory_budget_can_be_raised_and_lowered():
@@ -230,13 +236,13 @@ def test_gradient_norms_at_init_run_blas_on_one_thread(monkeypatch):
     rng = np.random.default_rng(0)
     X, y = rng.standard_normal((64, 8)), rng.integers(0, 3, 64)
     seen: list[int] = []
-    original = training.gradient_norms
+    original = training._gradient_norms
 
     def probe(params, X, y):
         seen.append(_blas_threads())
         return original(params, X, y)
 
-    monkeypatch.setattr(training, "gradient_norms", probe)
+    monkeypatch.setattr(training, "_gradient_norms", probe)
     outputs = []
     for threads in (1, 2):
         with threadpoolctl.threadpool_limits(threads, user_api="blas"):

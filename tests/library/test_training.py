@@ -1,174 +1,17 @@
-"""Tests for kaiming_lab.training: gradients, loss, optimiser, input checks, divergence."""
+"""Tests for kaiming_lab.training: the loop with SGD and Adam, its history, divergence,
+progress, and the argument checks of train."""
 
 from __future__ import annotations
 
-import itertools
 import math
 import warnings
 
 import numpy as np
 import pytest
 import threadpoolctl
-from scipy.special import logsumexp
-from torch_support import require_torch
 
-from kaiming_lab.training import (
-    INITS,
-    accuracy,
-    forward,
-    gradient_norms,
-    gradient_norms_at_init,
-    init_mlp,
-    loss_and_grads,
-    plain_widths,
-    print_progress,
-    sgd_momentum_step,
-    softmax_cross_entropy,
-    train,
-)
-
-WIDTHS = [5, 4, 4, 3]
-
-
-@pytest.fixture
-def small_problem() -> tuple[list, np.ndarray, np.ndarray]:
-    """A 3-layer net (5 -> 4 -> 4 -> 3) with non-zero biases, 7 samples."""
-    rng = np.random.default_rng(1234)
-    params = [(W, rng.normal(0.0, 0.1, size=b.shape)) for W, b in init_mlp(WIDTHS, "kaiming", rng)]
-    X = rng.normal(size=(7, WIDTHS[0]))
-    y = rng.integers(0, WIDTHS[-1], size=7)
-    return params, X, y
-
-
-def _pre_activations(params: list, X: np.ndarray) -> list[np.ndarray]:
-    zs, x = [], X
-    for W, b in params[:-1]:
-        z = x @ W.T + b
-        zs.append(z)
-        x = np.maximum(z, 0.0)
-    return zs
-
-
-def test_gradients_match_central_differences(small_problem):
-    """Every weight and bias derivative agrees with (L(p + h) - L(p - h)) / 2h.
-
-    Error budget for float64 with h = 1e-5 and L ~ 1: truncation
-    h^2 |L'''| / 6 ~ 1e-11 and rounding ~ eps |L| / h ~ 2e-11, so the finite
-    difference is good to ~1e-10 absolute. We allow |num - ana| <= 1e-7 (|num| + |ana|)
-    + 1e-8: still a thousand times tighter than any real bug (a missing 1/n,
-    a transposed delta or a wrong ReLU mask changes a gradient by ~1e-2 or more).
-    Central differences are only valid where L is smooth, so the test first
-    checks that no pre-activation is within 1e-3 of ReLU's kink.
-    """
-    params, X, y = small_problem
-    assert min(np.abs(z).min() for z in _pre_activations(params, X)) > 1e-3
-    _, grads = loss_and_grads(params, X, y)
-    h = 1e-5
-    checked = 0
-    for layer in range(len(params)):
-        for slot in (0, 1):
-            analytic = grads[layer][slot]
-            flat = params[layer][slot].ravel()
-            for k in range(flat.size):
-                values = []
-                for sign in (1.0, -1.0):
-                    bumped = [(W.copy(), b.copy()) for W, b in params]
-                    bumped[layer][slot].ravel()[k] = flat[k] + sign * h
-                    values.append(loss_and_grads(bumped, X, y)[0])
-                numeric = (values[0] - values[1]) / (2 * h)
-                ana = analytic.ravel()[k]
-                assert abs(numeric - ana) <= 1e-7 * (abs(numeric) + abs(ana)) + 1e-8, (
-                    f"layer {layer} slot {slot} index {k}: numeric {numeric}, analytic {ana}"
-                )
-                checked += 1
-    assert checked == sum(W.size + b.size for W, b in params)
-
-
-def test_cross_entropy_matches_scipy_logsumexp():
-    rng = np.random.default_rng(3)
-    logits = rng.normal(0.0, 3.0, size=(20, 10))
-    y = rng.integers(0, 10, size=20)
-    expected = np.mean(logsumexp(logits, axis=1) - logits[np.arange(20), y])
-    assert softmax_cross_entropy(logits, y) == pytest.approx(expected, rel=1e-12)
-
-
-def test_cross_entropy_by_hand_and_for_huge_logits():
-    """Two classes, logits (0, ln 3): p = (1/4, 3/4), so the loss of label 0 is ln 4.
-
-    Adding 1000 to every logit must not change it (exp(1000) overflows if not
-    shifted), and equal logits give ln(n_classes).
-    """
-    logits = np.array([[0.0, math.log(3.0)]])
-    assert softmax_cross_entropy(logits, np.array([0])) == pytest.approx(math.log(4.0), rel=1e-14)
-    assert softmax_cross_entropy(logits + 1000.0, np.array([0])) == pytest.approx(
-        math.log(4.0), rel=1e-12
-    )
-    assert softmax_cross_entropy(np.zeros((3, 10)), np.array([0, 5, 9])) == pytest.approx(
-        math.log(10.0), rel=1e-14
-    )
-
-
-def test_loss_from_loss_and_grads_is_the_cross_entropy_of_forward(small_problem):
-    params, X, y = small_problem
-    loss, _ = loss_and_grads(params, X, y)
-    assert loss == softmax_cross_entropy(forward(params, X), y)
-
-
-def test_momentum_step_by_hand():
-    """One scalar weight, lr 0.1, momentum 0.5, gradients 2 then -1:
-
-    v1 = 2, w1 = 1 - 0.1 * 2 = 0.8; v2 = 0.5 * 2 - 1 = 0, w2 = 0.8; the bias
-    (gradient 1 then 1): v = 1, 1.5 and b = -0.1, -0.25.
-    """
-    params = [(np.array([[1.0]]), np.array([0.0]))]
-    velocity = [(np.zeros((1, 1)), np.zeros(1))]
-    expected = [(0.8, -0.1, 2.0, 1.0), (0.8, -0.25, 0.0, 1.5)]
-    for g, (w, b, vw, vb) in zip((2.0, -1.0), expected, strict=True):
-        grads = [(np.array([[g]]), np.array([1.0]))]
-        params, velocity = sgd_momentum_step(params, grads, velocity, lr=0.1, momentum=0.5)
-        assert params[0][0][0, 0] == pytest.approx(w, abs=1e-15)
-        assert params[0][1][0] == pytest.approx(b, abs=1e-15)
-        assert velocity[0][0][0, 0] == pytest.approx(vw, abs=1e-15)
-        assert velocity[0][1][0] == pytest.approx(vb, abs=1e-15)
-
-
-def test_momentum_step_does_not_modify_its_inputs(small_problem):
-    params, X, y = small_problem
-    before = [(W.copy(), b.copy()) for W, b in params]
-    _, grads = loss_and_grads(params, X, y)
-    velocity = [(np.zeros_like(W), np.zeros_like(b)) for W, b in params]
-    sgd_momentum_step(params, grads, velocity, lr=0.1, momentum=0.9)
-    for (W, b), (W0, b0) in zip(params, before, strict=True):
-        np.testing.assert_array_equal(W, W0)
-        np.testing.assert_array_equal(b, b0)
-    assert all(not v.any() for pair in velocity for v in pair)
-
-
-def test_init_shapes_biases_and_scales():
-    """Same seed: the three rules draw the same N(0, 1) numbers times a per-layer std."""
-    widths = [6, 8, 8, 3]
-    nets = {init: init_mlp(widths, init, np.random.default_rng(5)) for init in INITS}
-    for h, (fan_in, fan_out) in enumerate(itertools.pairwise(widths)):
-        Wk, bk = nets["kaiming"][h]
-        assert Wk.shape == (fan_out, fan_in)
-        assert not bk.any()
-        np.testing.assert_allclose(
-            nets["xavier"][h][0], Wk * math.sqrt(fan_in / (fan_in + fan_out)), rtol=1e-13
-        )
-        np.testing.assert_allclose(
-            nets["kaiming_fan_out"][h][0], Wk * math.sqrt(fan_in / fan_out), rtol=1e-13
-        )
-
-
-def test_plain_widths():
-    assert plain_widths(3, 16, 64, 10) == [64, 16, 16, 10]
-    assert plain_widths(1, 16, 64, 10) == [64, 10]
-
-
-def test_accuracy_counts_argmax_hits():
-    params = [(np.eye(3), np.zeros(3))]
-    X = np.array([[1.0, 0.0, 0.0], [0.0, 2.0, 0.0], [0.0, 0.0, 3.0], [5.0, 0.0, 0.0]])
-    assert accuracy(params, X, np.array([0, 1, 2, 2])) == 0.75
+from kaiming_lab.optimizers import OPTIMIZERS
+from kaiming_lab.training import gradient_norms_at_init, print_progress, train
 
 
 def test_training_learns_separable_blobs(toy_data):
@@ -203,13 +46,6 @@ def test_history_records_gradient_norms_at_init(toy_data):
     assert expected.shape == (3,)
 
 
-def test_gradient_norms_are_frobenius_norms(small_problem):
-    params, X, y = small_problem
-    _, grads = loss_and_grads(params, X, y)
-    expected = [math.sqrt(float(np.sum(gW**2))) for gW, _ in grads]
-    np.testing.assert_allclose(gradient_norms(params, X, y), expected, rtol=1e-12)
-
-
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_huge_learning_rate_diverges_quietly(toy_data, seed):
     """lr = 1e10 on 5 layers: one step scales each weight by ~1e10, the logits by ~1e50,
@@ -239,9 +75,6 @@ def test_print_progress_rewrites_one_line(capsys):
     assert out.count("\r") == 1
     assert out.endswith("\n")
     assert "run: epoch 2/2, loss 0.5, test accuracy 0.93" in out
-
-
-# ------------------------------------------------------------- bad input
 
 
 def _good_args(toy_data) -> dict:
@@ -333,48 +166,6 @@ def test_mismatched_lengths_and_shapes_are_reported(toy_data):
         train(**args)
 
 
-def test_momentum_step_rejects_bad_lr_and_mismatched_grads(small_problem):
-    params, X, y = small_problem
-    _, grads = loss_and_grads(params, X, y)
-    velocity = [(np.zeros_like(W), np.zeros_like(b)) for W, b in params]
-    with pytest.raises(ValueError, match="lr must be > 0.0, got -0.1"):
-        sgd_momentum_step(params, grads, velocity, lr=-0.1, momentum=0.9)
-    with pytest.raises(ValueError, match="grads must have the same layer shapes as params"):
-        sgd_momentum_step(params, grads[:-1], velocity, lr=0.1, momentum=0.9)
-
-
-def test_forward_rejects_wrong_number_of_features(small_problem):
-    params, X, _ = small_problem
-    with pytest.raises(ValueError, match=r"X must have 5 columns \(widths\[0\] = 5\), got shape"):
-        forward(params, X[:, :4])
-
-
-def test_loss_and_gradients_match_pytorch(small_problem):
-    """An independent reference: PyTorch's autograd on the same float64 net.
-
-    Both compute the same sums in a different order, so they agree to a few
-    ulps of the largest term: rtol 1e-10 leaves a factor ~1e5 for rounding.
-    """
-    torch = require_torch()
-    params, X, y = small_problem
-    loss, grads = loss_and_grads(params, X, y)
-    tensors = [
-        (torch.tensor(W, requires_grad=True), torch.tensor(b, requires_grad=True))
-        for W, b in params
-    ]
-    x = torch.tensor(X)
-    for h, (W, b) in enumerate(tensors):
-        x = x @ W.T + b
-        if h < len(tensors) - 1:
-            x = torch.relu(x)
-    torch_loss = torch.nn.functional.cross_entropy(x, torch.tensor(y))
-    torch_loss.backward()
-    assert loss == pytest.approx(torch_loss.item(), rel=1e-12)
-    for (gW, gb), (W, b) in zip(grads, tensors, strict=True):
-        np.testing.assert_allclose(gW, W.grad.numpy(), rtol=1e-10, atol=1e-14)
-        np.testing.assert_allclose(gb, b.grad.numpy(), rtol=1e-10, atol=1e-14)
-
-
 def test_training_restores_the_blas_thread_setting(toy_data):
     before = [p["num_threads"] for p in threadpoolctl.threadpool_info()]
     train([4, 8, 3], *toy_data, epochs=1)
@@ -399,3 +190,18 @@ def test_normal_training_is_not_flagged(toy_data):
     assert history.diverged_at_epoch is None and history.divergence is None
     with pytest.raises(ValueError, match="divergence_factor must be > 1.0, got 1.0"):
         train([4, 16, 3], *toy_data, divergence_factor=1.0)
+
+
+def test_train_with_adam_learns_and_says_so(toy_data):
+    history = train([4, 8, 8, 3], *toy_data, optimizer="adam", lr=0.01, epochs=15, seed=0)
+    assert history.optimizer == "adam" and history.label.endswith(", Adam")
+    assert history.train_loss[-1] < 0.3 * history.train_loss[0]
+    assert history.test_accuracy[-1] > 2 / 3  # twice chance (1/3)
+    sgd = train([4, 8, 8, 3], *toy_data, lr=0.01, epochs=1, seed=0)
+    assert sgd.optimizer == "sgd" and "Adam" not in sgd.label
+
+
+def test_train_rejects_an_unknown_optimizer(toy_data):
+    assert OPTIMIZERS == ("sgd", "adam")
+    with pytest.raises(ValueError, match="optimizer must be one of"):
+        train([4, 8, 3], *toy_data, optimizer="rmsprop")

@@ -1,18 +1,12 @@
-"""Tests for the Adam optimiser of kaiming_lab.training: update rule, scale, checks, training."""
+"""Tests for kaiming_lab.optimizers: SGD with momentum and Adam, by hand, and their checks."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from kaiming_lab.training import (
-    OPTIMIZERS,
-    AdamState,
-    adam_step,
-    init_mlp,
-    loss_and_grads,
-    train,
-)
+from kaiming_lab.mlp import init_mlp, loss_and_grads
+from kaiming_lab.optimizers import AdamState, adam_step, sgd_momentum_step
 
 WIDTHS = [5, 4, 3]
 
@@ -24,6 +18,47 @@ def problem() -> tuple[list, list]:
     params = init_mlp(WIDTHS, "kaiming", rng)
     X, y = rng.normal(size=(6, WIDTHS[0])), rng.integers(0, WIDTHS[-1], size=6)
     return params, loss_and_grads(params, X, y)[1]
+
+
+def test_momentum_step_by_hand():
+    """One scalar weight, lr 0.1, momentum 0.5, gradients 2 then -1:
+
+    v1 = 2, w1 = 1 - 0.1 * 2 = 0.8; v2 = 0.5 * 2 - 1 = 0, w2 = 0.8; the bias
+    (gradient 1 then 1): v = 1, 1.5 and b = -0.1, -0.25.
+    """
+    params = [(np.array([[1.0]]), np.array([0.0]))]
+    velocity = [(np.zeros((1, 1)), np.zeros(1))]
+    expected = [(0.8, -0.1, 2.0, 1.0), (0.8, -0.25, 0.0, 1.5)]
+    for g, (w, b, vw, vb) in zip((2.0, -1.0), expected, strict=True):
+        grads = [(np.array([[g]]), np.array([1.0]))]
+        params, velocity = sgd_momentum_step(params, grads, velocity, lr=0.1, momentum=0.5)
+        assert params[0][0][0, 0] == pytest.approx(w, abs=1e-15)
+        assert params[0][1][0] == pytest.approx(b, abs=1e-15)
+        assert velocity[0][0][0, 0] == pytest.approx(vw, abs=1e-15)
+        assert velocity[0][1][0] == pytest.approx(vb, abs=1e-15)
+
+
+def test_momentum_step_does_not_modify_its_inputs(problem):
+    params, grads = problem
+    before = [(W.copy(), b.copy()) for W, b in params]
+    velocity = [(np.zeros_like(W), np.zeros_like(b)) for W, b in params]
+    sgd_momentum_step(params, grads, velocity, lr=0.1, momentum=0.9)
+    for (W, b), (W0, b0) in zip(params, before, strict=True):
+        np.testing.assert_array_equal(W, W0)
+        np.testing.assert_array_equal(b, b0)
+    assert all(not v.any() for pair in velocity for v in pair)
+
+
+def test_momentum_step_rejects_bad_lr_and_mismatched_grads(problem):
+    params, grads = problem
+    velocity = [(np.zeros_like(W), np.zeros_like(b)) for W, b in params]
+    with pytest.raises(ValueError, match="lr must be > 0.0, got -0.1"):
+        sgd_momentum_step(params, grads, velocity, lr=-0.1, momentum=0.9)
+    with pytest.raises(ValueError, match="grads must have the same layer shapes as params"):
+        sgd_momentum_step(params, grads[:-1], velocity, lr=0.1, momentum=0.9)
+    for junk in (None, 3, [(1,)]):
+        with pytest.raises(TypeError, match=r"velocity must be a list of \(W, b\) pairs"):
+            sgd_momentum_step(params, grads, junk, lr=0.1, momentum=0.9)
 
 
 def test_two_steps_by_hand(problem):
@@ -93,18 +128,3 @@ def test_adam_step_rejects_a_wrong_state_or_gradients(problem):
         adam_step(params, grads, [(0, 0)], lr=0.1)
     with pytest.raises(ValueError, match="grads"):
         adam_step(params, grads[:-1], AdamState.zeros(params), lr=0.1)
-
-
-def test_train_with_adam_learns_and_says_so(toy_data):
-    history = train([4, 8, 8, 3], *toy_data, optimizer="adam", lr=0.01, epochs=15, seed=0)
-    assert history.optimizer == "adam" and history.label.endswith(", Adam")
-    assert history.train_loss[-1] < 0.3 * history.train_loss[0]
-    assert history.test_accuracy[-1] > 2 / 3  # twice chance (1/3)
-    sgd = train([4, 8, 8, 3], *toy_data, lr=0.01, epochs=1, seed=0)
-    assert sgd.optimizer == "sgd" and "Adam" not in sgd.label
-
-
-def test_train_rejects_an_unknown_optimizer(toy_data):
-    assert OPTIMIZERS == ("sgd", "adam")
-    with pytest.raises(ValueError, match="optimizer must be one of"):
-        train([4, 8, 3], *toy_data, optimizer="rmsprop")
