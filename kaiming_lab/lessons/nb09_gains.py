@@ -33,7 +33,7 @@ from scipy import special
 from .. import gains, style
 from .._validation import as_generator, check_float, check_int
 from ..activations import get_activation
-from ..theory import gaussian_expectation
+from ..variance import gaussian_expectation
 from .checks import CheckResult, call_student, judge_number
 from .pytorch_default import DefaultStack, bias_floor, linear_default_stack
 
