@@ -419,12 +419,12 @@ def edge_of_chaos_curve(
 ) -> np.ndarray | float:
     """The ``sigma_w^2`` with ``chi_1 = 1`` at the fixed point, for each ``sigma_b^2``.
 
-    Bisection on ``sigma_w^2`` in ``sigma_w2_range``, for all ``sigma_b^2`` at
-    once, assuming ``chi_1(q*)`` rises through 1 once there (tanh: ordered
-    below the curve's ``sigma_w^2``, chaotic above). For tanh without bias the
-    answer is ``sigma_w^2 = 1`` (where ``q* = 0``). Raises ``ValueError`` for a
-    bias variance whose ``chi_1`` does not cross 1 inside the range
-    (:func:`edge_of_chaos_gain` scans for the first crossing instead).
+    The smallest ``sigma_w^2`` (to float precision) with ``chi_1 >= 1``, by
+    bisection in ``sigma_w2_range`` for all ``sigma_b^2`` at once, assuming
+    ``chi_1(q*)`` rises through 1 once there (tanh: ordered below the curve,
+    chaotic above; without bias exactly 1, where ``q* = 0``). Raises
+    ``ValueError`` for a ``sigma_b^2`` whose ``chi_1`` does not cross 1 inside
+    the range (:func:`edge_of_chaos_gain` scans for the first crossing instead).
     """
     act = activation_argument(activation, slope=slope)
     b2 = check_array("sigma_b2", sigma_b2)
@@ -440,9 +440,10 @@ def edge_of_chaos_curve(
         raise ValueError(
             f"chi_1 does not cross 1 for sigma_w2 in {sigma_w2_range} at sigma_b2={bad.tolist()}"
         )
-    for _ in range(50):
+    for _ in range(200):  # to float precision: hi is the smallest chaotic sigma_w^2 found
         mid = 0.5 * (lo + hi)
+        if np.all((mid == lo) | (mid == hi)):
+            break
         chaotic = _chi1_at_fixed_points(act, mid, b2, q0)[1] >= 1.0
         lo, hi = np.where(chaotic, lo, mid), np.where(chaotic, mid, hi)
-    out = 0.5 * (lo + hi)
-    return float(out) if out.ndim == 0 else out
+    return float(hi) if hi.ndim == 0 else hi
