@@ -26,7 +26,8 @@ fixed point ``q*`` (used by :mod:`kaiming_lab.gains` and
 activation in :data:`kaiming_lab.activations.ACTIVATIONS`, so its iterates
 move monotonically towards the nearest fixed point in the direction of the
 first step. One vectorised search follows them: it halves (or doubles) ``q``
-until ``map(q) - q`` changes sign, then bisects in ``log q``; it reports
+until ``map(q) - q`` changes sign, then closes in by false position in
+``log q`` (the Illinois variant, falling back to bisection); it reports
 ``q* = 0`` below :data:`Q_FLOOR` when ``map(0) <= 0`` and ``q* = inf`` above
 :data:`Q_CEILING`. For a leaky ReLU the map is ``s q + sigma_b^2`` with
 ``s = sigma_w^2 (1 + a^2)/2``: ``q* = sigma_b^2 / (1 - s)`` for ``s < 1``,
@@ -64,8 +65,8 @@ Q_FLOOR = 1e-9
 Q_CEILING = 1e12
 #: ``sigma_w^2 (1 + a^2) / 2`` this close to 1 counts as exactly 1 (``sqrt(2)**2`` is not 2).
 _UNIT_TOL = 1e-9
-#: Bisection steps in ``log q`` from a bracket ``[q, 2q]``: 2^-60 of ln 2 is below float precision.
-_BISECTIONS = 60
+#: Most steps of the root search inside a bracket ``[q, 2q]`` (bisection alone needs about 60).
+_MAX_STEPS = 200
 
 #: Values of ``q`` integrated per block, so a large grid never needs more than ~20 MB at once.
 _BLOCK = 4096
@@ -327,14 +328,25 @@ def _fixed_points(act: Activation, w2, b2, q0) -> np.ndarray:
         result[up[big]] = np.inf
         up = up[~big]
     idx = everywhere[np.isnan(result)]
-    for _ in range(_BISECTIONS):
+    f_lo, f_hi = excess(lo[idx], idx), excess(hi[idx], idx)  # f_lo >= 0 >= f_hi
+    last = np.zeros(idx.size)  # which end moved last: -1 lo, +1 hi
+    for _ in range(_MAX_STEPS):  # false position in log q (Illinois), bisection as a fallback
         if not idx.size:
             break
         a, b = lo[idx], hi[idx]
-        mid = np.where(a > 0.0, np.sqrt(a * b), 0.5 * b)
-        above = excess(mid, idx) > 0.0
-        lo[idx], hi[idx] = np.where(above, mid, a), np.where(above, b, mid)
-        idx = idx[(mid != a) & (mid != b)]
+        with np.errstate(all="ignore"):
+            t = np.clip(np.nan_to_num(f_lo / (f_lo - f_hi), nan=0.5), 0.0, 1.0)
+            mid = np.where(a > 0.0, a * (b / a) ** t, t * b)
+        mid = np.where((mid > a) & (mid < b), mid, np.where(a > 0.0, np.sqrt(a * b), 0.5 * b))
+        f_mid = excess(mid, idx)
+        up = f_mid > 0.0
+        f_hi = np.where(up & (last < 0), 0.5 * f_hi, f_hi)  # the same end twice: halve the other
+        f_lo = np.where(~up & (last > 0), 0.5 * f_lo, f_lo)
+        lo[idx], hi[idx] = np.where(up, mid, a), np.where(up, b, mid)
+        f_lo, f_hi, last = np.where(up, f_mid, f_lo), np.where(up, f_hi, f_mid), np.where(up, -1, 1)
+        result[idx[f_mid == 0.0]] = mid[f_mid == 0.0]
+        going = (f_mid != 0.0) & (mid != a) & (mid != b) & (hi[idx] - lo[idx] > 4e-16 * hi[idx])
+        idx, f_lo, f_hi, last = idx[going], f_lo[going], f_hi[going], last[going]
     done = np.isnan(result)
     result[done] = 0.5 * (lo[done] + hi[done])
     return result.reshape(w2.shape)

@@ -111,6 +111,14 @@ def test_fixed_point_is_a_fixed_point_and_the_limit_of_iterates(name, gain):
         assert gains.iterate_length_map(name, q0, gain, 400)[-1] == pytest.approx(q_star, rel=1e-8)
 
 
+def test_fixed_point_below_the_floor_held_up_by_a_tiny_bias():
+    # the search passes Q_FLOOR with map(0) = sigma_b^2 > 0 and brackets [0, Q_FLOOR]; at
+    # gain 1, tanh(x)^2 = x^2 - 2 x^4 / 3 + ... gives 2 q^2 (1 + O(q)) = sigma_b^2, so
+    # q* = sqrt(sigma_b^2 / 2) up to a relative O(q*) = 1e-10
+    assert gains.fixed_point("tanh", 1.0, bias_variance=2e-20) == pytest.approx(1e-10, rel=1e-6)
+    assert gains.fixed_point("tanh", 1.0) == 0.0
+
+
 def test_iterate_length_map_relu_and_overflow():
     q = gains.iterate_length_map("relu", 2.0, math.sqrt(2), 5)
     assert q.shape == (6,) and np.allclose(q, 2.0)
