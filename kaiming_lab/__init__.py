@@ -5,13 +5,13 @@ The tree shows three kinds of code:
 - **the library** (this package's top level, reusable by anyone):
   ``initializers`` (Kaiming / Xavier / PyTorch-default draws and gains),
   ``activations`` (activation functions with derivatives), ``fan_modes``
-  (forward and backward variances under the fan_in or fan_out rule), ``gains``
-  (length map, fixed points, chi_1, edge of chaos), ``signal_geometry``
-  (one network's spread at finite width, the correlation map, the order-chaos
-  diagram), ``propagation``
-  (simulate a random deep network), ``streams`` (one random stream per layer
-  of a seeded network, so depths nest), ``theory`` (predicted per-layer
-  variances, the half-variance integral), ``montecarlo`` (estimates that carry
+  (forward and backward variances under the fan_in or fan_out rule), ``variance``
+  (predicted per-layer variances, forwards and backwards), ``half_variance``
+  (the half-variance integral by quadrature), ``gains`` (length map, fixed
+  points, chi_1, edge of chaos, the order-chaos diagram), ``correlation`` (the
+  correlation map), ``finite_width`` (one network's spread at finite width),
+  ``propagation`` (simulate a random deep network), ``streams`` (one random
+  stream per layer of a seeded network, so depths nest), ``montecarlo`` (estimates that carry
   their standard error), ``ensembles`` (many independent networks),
   ``diagnostics`` (per-layer summaries), ``mlp``, ``optimizers``, ``training``
   and ``data`` (a numpy plain ReLU net, SGD with momentum and Adam, the training
@@ -35,16 +35,22 @@ settings return a result that says what happened (``overflow_layer``,
 """
 
 from .activations import ACTIVATIONS, Activation, get_activation
+from .correlation import correlation_map, relu_correlation_map
 from .data import DigitsSplit, load_digits_split
 from .fan_modes import backward_variances, forward_variances, layout_fans, simulate_passes
+from .finite_width import finite_width_second_moment
 from .gains import (
     chi1,
+    chi1_grid,
+    edge_of_chaos_curve,
     edge_of_chaos_gain,
     fixed_point,
+    fixed_point_gain,
     gain_table,
     length_map,
     variance_preserving_gain,
 )
+from .half_variance import HalfVarianceResult, half_variance_integral, relu_second_moment
 from .initializers import (
     calculate_gain,
     compute_fans,
@@ -60,25 +66,14 @@ from .initializers import (
 from .mlp import plain_widths
 from .montecarlo import Estimate, estimate_mean, estimate_variance
 from .propagation import INITS, PropagationResult, draw_weights, propagate, simulate_forward
-from .signal_geometry import (
-    chi1_grid,
-    correlation_map,
-    edge_of_chaos_curve,
-    finite_width_second_moment,
-)
 from .streams import NetworkStreams
-from .theory import (
-    HalfVarianceResult,
-    fixed_point_gain,
-    half_variance_integral,
+from .training import TrainingHistory, gradient_norms_at_init, starting_params, train
+from .variance import (
     predicted_gradient_variances,
     predicted_variances,
-    relu_correlation_map,
     relu_mean,
-    relu_second_moment,
     second_moment,
 )
-from .training import TrainingHistory, gradient_norms_at_init, starting_params, train
 
 __version__ = "0.1.0"
 

@@ -30,7 +30,7 @@ from ._validation import (
 )
 from .montecarlo import Estimate, estimate_mean, estimate_variance
 from .propagation import PropagationResult, simulate_forward
-from .theory import predicted_variances
+from .variance import predicted_variances
 
 __all__ = ["NetworkEnsemble", "log_drift_prediction", "simulate_networks"]
 
@@ -103,7 +103,7 @@ class NetworkEnsemble:
         return np.array([e.value for e in est]), np.array([e.se for e in est])
 
     def theory(self) -> np.ndarray:
-        """Predicted ``Var(z^(h))`` from :func:`kaiming_lab.theory.predicted_variances`."""
+        """Predicted ``Var(z^(h))`` from :func:`kaiming_lab.variance.predicted_variances`."""
         first = self.results[0]
         return predicted_variances(
             self.depth,

@@ -1,10 +1,10 @@
-"""Gains for any activation, derived from the length map.
+"""Gains for any activation, the mean-field length map, its fixed points and chi_1.
 
 Notation: a layer draws ``W_ij`` with mean 0 and ``Var(W) = g^2 / fan_in``
 (``g`` is the *gain*, a factor on the standard deviation, as in
-``torch.nn.init``) and a bias of variance ``sigma_b^2``. In the wide-network
-limit the pre-activation ``z`` of every layer is ``N(0, q)``, and its
-variance follows the *length map* (Poole et al. 2016)
+``torch.nn.init``; ``sigma_w^2 = g^2``) and a bias of variance ``sigma_b^2``.
+In the wide-network limit the pre-activation ``z`` of every layer is
+``N(0, q)``, and its variance follows the *length map* (Poole et al. 2016)
 
     q_{l+1} = g^2 E[phi(sqrt(q_l) u)^2] + sigma_b^2,   u ~ N(0, 1).
 
@@ -21,11 +21,13 @@ Two ways to pick ``g`` follow from it:
 For a positively homogeneous ``phi`` (ReLU, leaky ReLU of slope ``a``, linear)
 both give ``sqrt(2 / (1 + a^2))`` at every ``q``: Kaiming's rule. For tanh,
 sigmoid, GELU and SELU the answers depend on ``q`` and differ from each other.
+The grid functions (:func:`fixed_point_grid`, :func:`chi1_grid`,
+:func:`edge_of_chaos_curve`) compute the same for whole arrays of
+``(sigma_w^2, sigma_b^2)`` at once, for the order-chaos phase diagram.
 
-Expectations over ``u`` use :func:`kaiming_lab.theory.gaussian_expectation`
-(composite Gauss-Legendre under the normal density, about 1e-12 relative).
-The fixed-point search assumes that ``q -> E[phi(sqrt(q) u)^2]`` is increasing,
-which holds for every activation in :data:`kaiming_lab.activations.ACTIVATIONS`.
+The expectations over ``u``, the length map's step and the one fixed-point
+search behind :func:`fixed_point` and the grids are :mod:`kaiming_lab.variance`'s
+(the length map is the variance recursion of the wide-network limit).
 """
 
 from __future__ import annotations
@@ -36,30 +38,26 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validation import check_float, check_int
+from ._validation import check_array, check_float, check_int
 from .activations import Activation, activation_argument, get_activation
 from .initializers import calculate_gain
-from .theory import fixed_point_gain, gaussian_expectation, second_moment
+from .variance import _derivative_second_moment, _fixed_points, _length_map, _second_moment
 
 __all__ = [
     "DEFAULT_TABLE_ENTRIES",
     "GainRow",
     "chi1",
-    "derivative_second_moment",
+    "chi1_grid",
+    "edge_of_chaos_curve",
     "edge_of_chaos_gain",
     "fixed_point",
+    "fixed_point_gain",
+    "fixed_point_grid",
     "gain_table",
     "iterate_length_map",
     "length_map",
     "variance_preserving_gain",
 ]
-
-#: Below this the fixed-point search reports ``q* = 0`` when ``phi(0) = 0`` and no bias.
-Q_FLOOR = 1e-9
-#: Above this the fixed-point search reports ``q* = inf``.
-Q_CEILING = 1e12
-#: ``g^2 (1 + a^2) / 2`` this close to 1 counts as exactly 1 (``sqrt(2)**2`` is not 2).
-_UNIT_TOL = 1e-9
 
 #: The activations of the gain table: (name, slope of the leaky ReLU or None).
 DEFAULT_TABLE_ENTRIES: tuple[tuple[str, float | None], ...] = (
@@ -71,15 +69,6 @@ DEFAULT_TABLE_ENTRIES: tuple[tuple[str, float | None], ...] = (
     ("gelu", None),
     ("selu", None),
 )
-
-
-def _activation(activation: str | Activation, slope: float) -> Activation:
-    return activation_argument(activation, slope=slope)
-
-
-def _homogeneous_factor(act: Activation) -> float:
-    """``E[phi(z)^2] / E[z^2]`` = ``E[phi'(z)^2]`` for a homogeneous ``phi``: ``(1 + a^2)/2``."""
-    return float(act.second_moment_ratio)
 
 
 def length_map(
@@ -97,11 +86,11 @@ def length_map(
     independent of the inputs, in the wide-network limit. Closed form
     ``g^2 (1 + a^2)/2 q + sigma_b^2`` for a leaky ReLU of slope ``a``.
     """
-    act = _activation(activation, slope)
+    act = activation_argument(activation, slope=slope)
     q = check_float("q", q, minimum=0.0)
     gain = check_float("gain", gain, minimum=0.0)
     bias_variance = check_float("bias_variance", bias_variance, minimum=0.0)
-    return gain * gain * second_moment(act, q) + bias_variance
+    return float(_length_map(act, q, gain * gain, bias_variance))
 
 
 def iterate_length_map(
@@ -117,18 +106,20 @@ def iterate_length_map(
 
     Values beyond the float range come back as ``inf`` (and stay there).
     """
-    act = _activation(activation, slope)
+    act = activation_argument(activation, slope=slope)
     q0 = check_float("q0", q0, minimum=0.0)
+    gain = check_float("gain", gain, minimum=0.0)
     steps = check_int("steps", steps, minimum=0)
+    bias_variance = check_float("bias_variance", bias_variance, minimum=0.0)
     out = np.empty(steps + 1)
     out[0] = q0
-    with np.errstate(over="ignore"):
+    with np.errstate(over="ignore", invalid="ignore"):
         for step in range(steps):
             prev = out[step]
             if not math.isfinite(prev):
                 out[step:] = math.inf
                 break
-            out[step + 1] = length_map(act, prev, gain, bias_variance=bias_variance)
+            out[step + 1] = _length_map(act, prev, gain * gain, bias_variance)
     return out
 
 
@@ -142,72 +133,25 @@ def fixed_point(
 ) -> float:
     """The fixed point ``q*`` that iterating the length map from ``q0`` settles on.
 
-    The map is increasing in ``q``, so its iterates move monotonically towards
-    the nearest fixed point in the direction of the first step: down to the
-    largest root of ``length_map(q) = q`` below ``q0``, or up to the smallest
-    root above it. Returns ``0.0`` when the iterates fall below ``Q_FLOOR``
-    with nothing to stop them (tanh or GELU without bias at small gains),
-    ``inf`` when they pass ``Q_CEILING`` (the signal grows without bound).
-
-    Leaky ReLU and linear: the map is ``s q + sigma_b^2`` with
-    ``s = g^2 (1 + a^2)/2``, so ``q* = sigma_b^2 / (1 - s)`` for ``s < 1``,
-    every ``q`` is a fixed point for ``s = 1`` without bias (``q0`` is
-    returned), and ``q* = inf`` otherwise.
+    The largest root of ``length_map(q) = q`` below ``q0`` if the first step
+    goes down, else the smallest above it (the search and the closed forms are
+    described in :mod:`kaiming_lab.variance`). ``0.0`` when the signal fades
+    (tanh or GELU without bias at small gains), ``inf`` when it grows without
+    bound; ``q0`` when every ``q`` is fixed (leaky ReLU at ``g^2 (1 + a^2)/2 = 1``).
     """
-    act = _activation(activation, slope)
+    act = activation_argument(activation, slope=slope)
     gain = check_float("gain", gain, minimum=0.0)
     q0 = check_float("q0", q0, minimum=0.0, strict_minimum=True)
     bias_variance = check_float("bias_variance", bias_variance, minimum=0.0)
-    if act.homogeneous:
-        s = gain * gain * _homogeneous_factor(act)
-        if math.isclose(s, 1.0, rel_tol=_UNIT_TOL):
-            return q0 if bias_variance == 0.0 else math.inf
-        return bias_variance / (1.0 - s) if s < 1.0 else math.inf
-
-    def excess(q: float) -> float:
-        return length_map(act, q, gain, bias_variance=bias_variance) - q
-
-    start = excess(q0)
-    if start == 0.0:
-        return q0
-    if start < 0.0:
-        hi, lo = q0, q0 / 2.0
-        while excess(lo) < 0.0:
-            hi, lo = lo, lo / 2.0
-            if lo < Q_FLOOR:
-                if excess(0.0) <= 0.0:
-                    return 0.0
-                lo = 0.0
-                break
-    else:
-        lo, hi = q0, 2.0 * q0
-        while excess(hi) > 0.0:
-            lo, hi = hi, 2.0 * hi
-            if hi > Q_CEILING:
-                return math.inf
-    from scipy import optimize  # imported where used: the explorer never needs it
-
-    return float(optimize.brentq(excess, lo, hi, xtol=1e-15, rtol=1e-13, maxiter=200))
+    return float(_fixed_points(act, gain * gain, bias_variance, q0))
 
 
-def derivative_second_moment(
-    activation: str | Activation, q: float, *, slope: float = 0.01
-) -> float:
-    """``E[phi'(sqrt(q) u)^2]`` for ``u ~ N(0, 1)``.
-
-    ``(1 + a^2)/2`` for a leaky ReLU of slope ``a`` (1 for linear), at every
-    ``q``. At ``q = 0`` the value is the limit ``q -> 0``: the mean of the
-    squared one-sided derivatives at 0 (this matters for SELU, whose
-    derivative jumps there).
-    """
-    act = _activation(activation, slope)
-    q = check_float("q", q, minimum=0.0)
-    if act.homogeneous:
-        return _homogeneous_factor(act)
-    if q == 0.0:
-        sides = np.asarray(act.derivative(np.array([1e-300, -1e-300])), dtype=float)
-        return float(np.mean(sides**2))
-    return gaussian_expectation(lambda z: act.derivative(z) ** 2, q)
+def _chi1_at_fixed_points(act: Activation, w2, b2, q0) -> tuple[np.ndarray, np.ndarray]:
+    """``(q*, chi_1)`` at the fixed points reached from ``q0``; ``chi_1 = inf`` where ``q*`` is."""
+    q = _fixed_points(act, w2, b2, q0)
+    finite = np.isfinite(q)
+    d2 = _derivative_second_moment(act, np.where(finite, q, 1.0))
+    return q, np.where(finite, w2 * d2, np.inf)
 
 
 def chi1(activation: str | Activation, gain: float, q: float, *, slope: float = 0.01) -> float:
@@ -218,8 +162,30 @@ def chi1(activation: str | Activation, gain: float, q: float, *, slope: float = 
     ``< 1`` ordered (gradients vanish), ``> 1`` chaotic (gradients explode),
     ``= 1`` the edge of chaos. ReLU at ``g = sqrt(2)``: exactly 1.
     """
+    act = activation_argument(activation, slope=slope)
     gain = check_float("gain", gain, minimum=0.0)
-    return gain * gain * derivative_second_moment(activation, q, slope=slope)
+    q = check_float("q", q, minimum=0.0)
+    return float(gain * gain * _derivative_second_moment(act, q))
+
+
+def _preserving_gain(act: Activation, q: float, b2: float) -> float:
+    """``sqrt((q - b2) / E[phi(sqrt(q) u)^2])`` (unchecked; ``b2 < q``)."""
+    m2 = float(_second_moment(act, q))
+    if m2 <= 0.0:
+        raise ValueError(f"E[phi(z)^2] is 0 for activation {act.name!r} at q={q}")
+    return math.sqrt((q - b2) / m2)
+
+
+def fixed_point_gain(activation: str | Activation, q: float = 1.0, *, slope: float = 0.01) -> float:
+    """The gain ``g`` with ``g^2 E[phi(z)^2] = q`` for ``z ~ N(0, q)``, without bias.
+
+    With ``Var(W) = g^2 / fan_in`` a layer then maps variance ``q`` to ``q``.
+    ReLU: ``sqrt(2)``; leaky ReLU: ``sqrt(2 / (1 + a^2))``; linear: 1. For
+    tanh and sigmoid the answer depends on ``q`` (they are not homogeneous).
+    :func:`variance_preserving_gain` allows a bias too.
+    """
+    act = activation_argument(activation, slope=slope)
+    return _preserving_gain(act, check_float("q", q, minimum=0.0, strict_minimum=True), 0.0)
 
 
 def variance_preserving_gain(
@@ -231,12 +197,12 @@ def variance_preserving_gain(
 ) -> float:
     """The gain ``g`` with ``g^2 E[phi(sqrt(q) u)^2] + sigma_b^2 = q``: variance ``q`` is kept.
 
-    Without bias this is :func:`kaiming_lab.theory.fixed_point_gain`:
-    ``sqrt(2 / (1 + a^2))`` for a leaky ReLU at every ``q``, 1 for linear;
-    for tanh, sigmoid, GELU and SELU it depends on ``q``. Needs
-    ``sigma_b^2 < q`` (a bias alone would already exceed the target).
+    Without bias this is :func:`fixed_point_gain`: ``sqrt(2 / (1 + a^2))`` for
+    a leaky ReLU at every ``q``, 1 for linear; for tanh, sigmoid, GELU and
+    SELU it depends on ``q``. Needs ``sigma_b^2 < q`` (a bias alone would
+    already exceed the target).
     """
-    act = _activation(activation, slope)
+    act = activation_argument(activation, slope=slope)
     q = check_float("q", q, minimum=0.0, strict_minimum=True)
     bias_variance = check_float("bias_variance", bias_variance, minimum=0.0)
     if bias_variance >= q:
@@ -244,17 +210,49 @@ def variance_preserving_gain(
             f"bias_variance must be below q, got bias_variance={bias_variance} and q={q}: "
             "the bias alone already gives the next layer variance >= q"
         )
-    if bias_variance == 0.0:
-        return fixed_point_gain(act, q)
-    return math.sqrt((q - bias_variance) / second_moment(act, q))
+    return _preserving_gain(act, q, bias_variance)
 
 
-def _chi_at_fixed_point(act: Activation, gain: float, q0: float, bias_variance: float) -> float:
-    """``chi_1`` at the fixed point reached from ``q0``; ``inf`` if the signal grows unboundedly."""
-    q_star = fixed_point(act, gain, q0=q0, bias_variance=bias_variance)
-    if not math.isfinite(q_star):
-        return math.inf
-    return chi1(act, gain, q_star)
+def _pair(name: str, value: object) -> tuple[float, float]:
+    """A range ``(low, high)`` with ``0 < low < high``."""
+    if not isinstance(value, Sequence) or isinstance(value, str) or len(value) != 2:
+        raise TypeError(f"{name} must be a pair (low, high), got {value!r}")
+    low = check_float(f"{name}[0]", value[0], minimum=0.0, strict_minimum=True)
+    return low, check_float(f"{name}[1]", value[1], minimum=low, strict_minimum=True)
+
+
+def _edge_of_chaos_gain(act: Activation, b2: float, q0: float, g_lo: float, g_hi: float) -> float:
+    """:func:`edge_of_chaos_gain` for checked arguments (scan, then bisection)."""
+    if act.homogeneous:
+        return math.sqrt(1.0 / act.second_moment_ratio)
+
+    def excess(g) -> np.ndarray:
+        return _chi1_at_fixed_points(act, np.square(g), b2, q0)[1] - 1.0
+
+    grid = np.geomspace(g_lo, g_hi, 121)
+    values = excess(grid)
+    crossing = next((i for i in range(120) if values[i] < 0.0 <= values[i + 1]), None)
+    if crossing is None:
+        side = "below" if values[-1] < 0.0 else "above"
+        raise ValueError(
+            f"{act.name} has no edge of chaos for gains in {(g_lo, g_hi)} with "
+            f"bias_variance={b2}: chi_1 at the fixed point stays {side} 1"
+        )
+    lo, hi = float(grid[crossing]), float(grid[crossing + 1])
+    for _ in range(200):
+        mid = 0.5 * (lo + hi)
+        if mid in (lo, hi):
+            break
+        lo, hi = (mid, hi) if excess(mid) < 0.0 else (lo, mid)
+    below, above = (float(v) for v in excess(np.array([lo, hi])))
+    if not (abs(below) < 1e-6 and abs(above) < 1e-6):
+        q_lo, q_hi = _fixed_points(act, np.square([lo, hi]), b2, q0)
+        raise ValueError(
+            f"{act.name} has no edge of chaos with bias_variance={b2} starting from q0={q0}: "
+            f"at gain {lo:.4g} chi_1 jumps from {below + 1.0:.3g} to {above + 1.0:.3g}, because "
+            f"the fixed point jumps (from q* = {q_lo:.3g} to q* = {q_hi:.3g})"
+        )
+    return hi if abs(above) <= abs(below) else lo
 
 
 def edge_of_chaos_gain(
@@ -278,50 +276,11 @@ def edge_of_chaos_gain(
     (GELU without bias: below its variance-preserving gain the signal decays
     to 0 with ``chi_1 < 1``, above it the signal grows without bound).
     """
-    act = _activation(activation, slope)
+    act = activation_argument(activation, slope=slope)
     bias_variance = check_float("bias_variance", bias_variance, minimum=0.0)
     q0 = check_float("q0", q0, minimum=0.0, strict_minimum=True)
-    if not isinstance(gain_range, Sequence) or isinstance(gain_range, str) or len(gain_range) != 2:
-        raise TypeError(f"gain_range must be a pair (low, high), got {gain_range!r}")
-    g_lo = check_float("gain_range[0]", gain_range[0], minimum=0.0, strict_minimum=True)
-    g_hi = check_float("gain_range[1]", gain_range[1], minimum=g_lo, strict_minimum=True)
-    if act.homogeneous:
-        return math.sqrt(1.0 / _homogeneous_factor(act))
-
-    def excess(g: float) -> float:
-        return _chi_at_fixed_point(act, g, q0, bias_variance) - 1.0
-
-    grid = np.geomspace(g_lo, g_hi, 121)
-    values = [excess(float(g)) for g in grid]
-    crossing = next(
-        (i for i in range(len(grid) - 1) if values[i] < 0.0 <= values[i + 1]),
-        None,
-    )
-    if crossing is None:
-        side = "below" if values[-1] < 0.0 else "above"
-        raise ValueError(
-            f"{act.name} has no edge of chaos for gains in {gain_range} with "
-            f"bias_variance={bias_variance}: chi_1 at the fixed point stays {side} 1"
-        )
-    lo, hi = float(grid[crossing]), float(grid[crossing + 1])
-    for _ in range(200):
-        mid = 0.5 * (lo + hi)
-        if mid in (lo, hi):
-            break
-        if excess(mid) < 0.0:
-            lo = mid
-        else:
-            hi = mid
-    below, above = excess(lo), excess(hi)
-    if not (abs(below) < 1e-6 and abs(above) < 1e-6):
-        raise ValueError(
-            f"{act.name} has no edge of chaos with bias_variance={bias_variance} "
-            f"starting from q0={q0}: at gain {lo:.4g} chi_1 jumps from {below + 1.0:.3g} "
-            f"to {above + 1.0:.3g}, because the fixed point jumps "
-            f"(from q* = {fixed_point(act, lo, q0=q0, bias_variance=bias_variance):.3g} "
-            f"to q* = {fixed_point(act, hi, q0=q0, bias_variance=bias_variance):.3g})"
-        )
-    return hi if abs(above) <= abs(below) else lo
+    g_lo, g_hi = _pair("gain_range", gain_range)
+    return _edge_of_chaos_gain(act, bias_variance, q0, g_lo, g_hi)
 
 
 @dataclass(frozen=True)
@@ -374,8 +333,8 @@ def gain_table(
         act = get_activation(name, slope=0.01 if slope is None else slope)
         label = name if slope is None else f"{name}({slope:g})"
         try:
-            edge = edge_of_chaos_gain(act, q0=q)
-            edge_q = fixed_point(act, edge, q0=q)
+            edge = _edge_of_chaos_gain(act, 0.0, q, 0.05, 20.0)
+            edge_q = float(_fixed_points(act, edge * edge, 0.0, q))
         except ValueError:
             edge = edge_q = math.nan
         param = act.slope if act.name == "leaky_relu" else None
@@ -389,7 +348,7 @@ def gain_table(
                 name=act.name,
                 slope=act.slope if act.name in ("relu", "leaky_relu") else None,
                 q=q,
-                variance_preserving=variance_preserving_gain(act, q),
+                variance_preserving=_preserving_gain(act, q, 0.0),
                 edge_of_chaos=edge,
                 edge_q_star=edge_q,
                 pytorch=pytorch,
@@ -397,3 +356,94 @@ def gain_table(
             )
         )
     return rows
+
+
+# --------------------------------------------------------------------- grids (phase diagram)
+
+
+def _grid_inputs(sigma_w2, sigma_b2, q0) -> tuple[np.ndarray, np.ndarray, float]:
+    w2, b2 = check_array("sigma_w2", sigma_w2), check_array("sigma_b2", sigma_b2)
+    if np.any(w2 <= 0):
+        raise ValueError(f"sigma_w2 must be > 0, got {sigma_w2!r}")
+    if np.any(b2 < 0):
+        raise ValueError(f"sigma_b2 must be >= 0, got {sigma_b2!r}")
+    try:
+        w2, b2 = np.broadcast_arrays(w2, b2)
+    except ValueError as err:
+        raise ValueError(f"sigma_w2 and sigma_b2 must broadcast together: {err}") from None
+    return w2, b2, check_float("q0", q0, minimum=0.0, strict_minimum=True)
+
+
+def fixed_point_grid(
+    activation: str | Activation,
+    sigma_w2: float | np.ndarray,
+    sigma_b2: float | np.ndarray = 0.0,
+    *,
+    q0: float = 1.0,
+    slope: float = 0.01,
+) -> np.ndarray:
+    """:func:`fixed_point` for each ``(sigma_w^2, sigma_b^2)`` (arrays broadcast), from ``q0``.
+
+    ``q*`` solves ``sigma_w^2 E[phi(sqrt(q) u)^2] + sigma_b^2 = q``; ``0`` where the
+    signal fades (tanh without bias at ``sigma_w^2 <= 1``), ``inf`` where it grows.
+    """
+    act = activation_argument(activation, slope=slope)
+    w2, b2, q0 = _grid_inputs(sigma_w2, sigma_b2, q0)
+    return _fixed_points(act, w2, b2, q0)
+
+
+def chi1_grid(
+    activation: str | Activation,
+    sigma_w2: float | np.ndarray,
+    sigma_b2: float | np.ndarray = 0.0,
+    *,
+    q0: float = 1.0,
+    slope: float = 0.01,
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(q*, chi_1)`` on a grid: ``chi_1 = sigma_w^2 E[phi'(sqrt(q*) u)^2]`` at ``q*``.
+
+    ``q*`` is :func:`fixed_point_grid`; ``chi_1`` is ``inf`` where ``q*`` is.
+    """
+    act = activation_argument(activation, slope=slope)
+    w2, b2, q0 = _grid_inputs(sigma_w2, sigma_b2, q0)
+    return _chi1_at_fixed_points(act, w2, b2, q0)
+
+
+def edge_of_chaos_curve(
+    activation: str | Activation,
+    sigma_b2: float | np.ndarray,
+    *,
+    sigma_w2_range: tuple[float, float] = (0.5, 8.0),
+    q0: float = 1.0,
+    slope: float = 0.01,
+) -> np.ndarray | float:
+    """The ``sigma_w^2`` with ``chi_1 = 1`` at the fixed point, for each ``sigma_b^2``.
+
+    The smallest ``sigma_w^2`` (to float precision) with ``chi_1 >= 1``, by
+    bisection in ``sigma_w2_range`` for all ``sigma_b^2`` at once, assuming
+    ``chi_1(q*)`` rises through 1 once there (tanh: ordered below the curve,
+    chaotic above; without bias exactly 1, where ``q* = 0``). Raises
+    ``ValueError`` for a ``sigma_b^2`` whose ``chi_1`` does not cross 1 inside
+    the range (:func:`edge_of_chaos_gain` scans for the first crossing instead).
+    """
+    act = activation_argument(activation, slope=slope)
+    b2 = check_array("sigma_b2", sigma_b2)
+    if np.any(b2 < 0):
+        raise ValueError(f"sigma_b2 must be finite and >= 0, got {sigma_b2!r}")
+    w_lo, w_hi = _pair("sigma_w2_range", sigma_w2_range)
+    q0 = check_float("q0", q0, minimum=0.0, strict_minimum=True)
+    lo, hi = np.full(b2.shape, w_lo), np.full(b2.shape, w_hi)
+    below = _chi1_at_fixed_points(act, lo, b2, q0)[1] < 1.0
+    above = _chi1_at_fixed_points(act, hi, b2, q0)[1] >= 1.0
+    if not (np.all(below) and np.all(above)):
+        bad = b2[~(below & above)]
+        raise ValueError(
+            f"chi_1 does not cross 1 for sigma_w2 in {sigma_w2_range} at sigma_b2={bad.tolist()}"
+        )
+    for _ in range(200):  # to float precision: hi is the smallest chaotic sigma_w^2 found
+        mid = 0.5 * (lo + hi)
+        if np.all((mid == lo) | (mid == hi)):
+            break
+        chaotic = _chi1_at_fixed_points(act, mid, b2, q0)[1] >= 1.0
+        lo, hi = np.where(chaotic, lo, mid), np.where(chaotic, mid, hi)
+    return float(hi) if hi.ndim == 0 else hi

@@ -86,7 +86,7 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
 
     For ReLU and leaky ReLU the gain solves ``g^2 E[phi(z)^2] = E[z^2]`` for a
     symmetric ``z``, which is what keeps the variance constant with depth; the
-    other entries are conventions (see ``kaiming_lab.theory.fixed_point_gain``
+    other entries are conventions (see ``kaiming_lab.gains.fixed_point_gain``
     for the derived values). Names ignore case (``"Leaky_ReLU"`` is
     ``"leaky_relu"``); ``|param|`` must be at most ``1e150`` so that
     ``1 + param^2`` fits a float64.

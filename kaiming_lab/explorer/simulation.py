@@ -45,7 +45,7 @@ import numpy as np
 from .._blas import one_blas_thread
 from ..propagation import PropagationResult, simulate_forward, weight_variance_scale
 from ..streams import NetworkStreams
-from ..theory import predicted_gradient_variances, predicted_variances
+from ..variance import predicted_gradient_variances, predicted_variances
 from .state import BACKWARD_SAMPLES, MAX_DEPTH, ExplorerState, check_int
 from .verdict import Verdict, assess
 

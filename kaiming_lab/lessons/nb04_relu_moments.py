@@ -4,7 +4,7 @@
 
 For each frozen ``scipy.stats`` distribution: the integral
 ``int_0^inf z^2 p(z) dz`` by quadrature
-(:func:`kaiming_lab.theory.relu_second_moment`), the half variance
+(:func:`kaiming_lab.half_variance.relu_second_moment`), the half variance
 ``Var(z)/2`` and a Monte Carlo estimate with its standard error. The
 identity ``E[ReLU(z)^2] = Var(z)/2`` holds when ``z`` is symmetric about 0
 (with finite variance); the rows make it easy to see where it holds and by
@@ -20,8 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
+from ..half_variance import relu_second_moment
 from ..montecarlo import Estimate, estimate_mean
-from ..theory import relu_second_moment
 from .checks import CheckResult, call_student, check_number, judge_number
 
 __all__ = [
@@ -107,7 +107,7 @@ def check_relu_mean(answer: object) -> CheckResult:
             (9.0 / math.sqrt(2.0 * math.pi), "N(0, 9) names the variance; use its square root."),
             (std / 2.0, "Half of the std is a guess, not the integral of z p(z) over z > 0."),
         ],
-        hint="Integrate z p(z) from 0 to infinity; kaiming_lab.theory.relu_mean does it for you.",
+        hint="Integrate z p(z) from 0 to infinity; kaiming_lab.variance.relu_mean does it for you.",
     )
 
 

@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ..signal_geometry import relu_log_ratio_moments
+from ..finite_width import relu_log_ratio_moments
 from .checks import CheckResult, call_student, check_number, judge_number
 
 __all__ = ["check_first_layer_variance", "check_xavier_shrink", "log_step_variance"]
@@ -23,7 +23,7 @@ def log_step_variance(width: int) -> float:
     ``||z^(h+1)||^2 / ||z^(h)||^2`` has the same distribution. For large ``n``
     this is ``5 / n + O(1 / n^2)``, since ``Var(R) = 5 / n`` exactly. The
     derivation (``R = (2 / n) chi^2_K`` with ``K ~ Binomial(n, 1/2)`` active
-    units) is :func:`kaiming_lab.signal_geometry.relu_log_ratio_moments`.
+    units) is :func:`kaiming_lab.finite_width.relu_log_ratio_moments`.
     """
     return relu_log_ratio_moments(width)[1]
 

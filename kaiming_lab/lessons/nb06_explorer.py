@@ -26,9 +26,9 @@ from matplotlib.figure import Figure
 
 from .. import style
 from .._validation import check_float, check_int
+from ..finite_width import relu_log_ratio_moments
 from ..propagation import simulate_forward
-from ..signal_geometry import relu_log_ratio_moments
-from ..theory import predicted_gradient_variances, predicted_variances
+from ..variance import predicted_gradient_variances, predicted_variances
 from .checks import UNANSWERED, CheckResult, call_student
 
 __all__ = [
@@ -85,8 +85,8 @@ def explorer_snapshot(
     One :func:`~kaiming_lab.propagation.simulate_forward` run with
     ``backward=True``; the theory is ``Var(z^(h)) = m^(h+1) 2 E[x^2]`` forwards
     and ``E[(dL/dx^(h))^2] = m^(depth-h) E[(dL/dx^(depth))^2]`` backwards
-    (:func:`~kaiming_lab.theory.predicted_variances`,
-    :func:`~kaiming_lab.theory.predicted_gradient_variances`).
+    (:func:`~kaiming_lab.variance.predicted_variances`,
+    :func:`~kaiming_lab.variance.predicted_gradient_variances`).
     """
     depth = check_int("depth", depth, minimum=1)
     width = check_int("width", width, minimum=1)
@@ -205,7 +205,7 @@ def rms_drift(steps: int, width: int) -> tuple[float, float]:
 
     Returns ``(leading, exact)``: ``-5 steps / (4 n)`` from ``E[ln R] ~ -Var(R)/2 = -5/(2n)``,
     and ``steps * E[ln R] / 2`` with the exact ``E[ln R]`` of
-    :func:`~kaiming_lab.signal_geometry.relu_log_ratio_moments` (Gaussian weights, no bias).
+    :func:`~kaiming_lab.finite_width.relu_log_ratio_moments` (Gaussian weights, no bias).
     """
     steps = check_int("steps", steps, minimum=0)
     width = check_int("width", width, minimum=1)
@@ -239,7 +239,7 @@ def check_tanh_edge(multiplier: object) -> CheckResult:
     Below the edge ``Var(z)`` decays geometrically with depth; above it, it
     settles at a non-zero level; at the edge it decays slowly, like ``1/h``.
     Accepted within 5 % (relative). Uses the wide-network theory
-    (:func:`~kaiming_lab.theory.predicted_variances`) at depth 100.
+    (:func:`~kaiming_lab.variance.predicted_variances`) at depth 100.
     """
     m = _positive_number(multiplier, "multiplier")
     if isinstance(m, CheckResult):

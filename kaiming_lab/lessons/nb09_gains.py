@@ -32,7 +32,7 @@ from scipy import special
 
 from .. import gains, style
 from ..activations import get_activation
-from ..theory import gaussian_expectation
+from ..variance import gaussian_expectation
 from .checks import CheckResult, call_student, judge_number
 from .pytorch_default import DefaultStack, bias_floor, linear_default_stack
 

@@ -1,7 +1,8 @@
 """Scaffolding for ``notebooks/10_beyond_kaiming.ipynb``.
 
 The reusable computations (finite-width moments and samplers, the correlation
-maps, the phase-diagram grids) live in :mod:`kaiming_lab.signal_geometry`.
+maps, the phase-diagram grids) live in :mod:`kaiming_lab.finite_width`,
+:mod:`kaiming_lab.correlation` and :mod:`kaiming_lab.gains`.
 Here: the notebook's simulations of real networks, its figures, the two
 sliders (thin ipywidgets wrappers over the pure :func:`finite_width_view` and
 :func:`phase_point_view`) and the checks of its exercises.
@@ -19,10 +20,17 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from scipy import stats
 
-from .. import signal_geometry as sg
 from .. import style
 from .._validation import as_generator, check_float, check_int
 from ..activations import get_activation
+from ..correlation import (
+    DEFAULT_NODES,
+    iterate_correlation_map,
+    relu_correlation_asymptote,
+    relu_correlation_map,
+)
+from ..finite_width import relu_log_ratio_moments, sample_log_norm_ratio, within_factor_probability
+from ..gains import chi1_grid
 from .checks import CheckResult, as_number, call_student
 
 __all__ = [
@@ -59,7 +67,7 @@ WIDTH_RANGE = (32, 1024)
 class FiniteWidthView:
     """``log ||x^(L)||^2 / ||x^(0)||^2`` over random plain He ReLU nets of one depth and width.
 
-    ``samples`` from :func:`kaiming_lab.signal_geometry.sample_log_norm_ratio`;
+    ``samples`` from :func:`kaiming_lab.finite_width.sample_log_norm_ratio`;
     ``mean`` and ``variance`` the exact moments of the sum of ``depth``
     per-layer logs; ``within2`` the share of networks within a factor 2 of
     the average (which is exactly ``||x^(0)||^2``).
@@ -74,7 +82,7 @@ class FiniteWidthView:
     @property
     def within2(self) -> float:
         """Share of networks with ``|log R_total| < log 2``."""
-        return sg.within_factor_probability(self.samples, 0.0, 2.0)
+        return within_factor_probability(self.samples, 0.0, 2.0)
 
     @property
     def label(self) -> str:
@@ -87,8 +95,8 @@ def finite_width_view(
     """What the finite-width slider shows for ``depth`` layers of ``width`` units (pure)."""
     depth = check_int("depth", depth, minimum=DEPTH_RANGE[0], maximum=DEPTH_RANGE[1])
     width = check_int("width", width, minimum=WIDTH_RANGE[0], maximum=WIDTH_RANGE[1])
-    samples = sg.sample_log_norm_ratio(width, depth, n_networks, np.random.default_rng(seed))
-    mean, var = sg.relu_log_ratio_moments(width)
+    samples = sample_log_norm_ratio(width, depth, n_networks, np.random.default_rng(seed))
+    mean, var = relu_log_ratio_moments(width)
     return FiniteWidthView(depth, width, samples, depth * mean, depth * var)
 
 
@@ -232,7 +240,7 @@ def plot_correlation_decay(
         fig, ax = plt.subplots(figsize=(7.5, 4.2))
     fig = ax.figure
     ax.plot(layers, gap_map, label="ReLU map from c = 0")
-    ax.plot(layers, sg.relu_correlation_asymptote(layers), label=r"$9\pi^2/(2l^2)$")
+    ax.plot(layers, relu_correlation_asymptote(layers), label=r"$9\pi^2/(2l^2)$")
     if simulated is not None:
         ax.plot(
             sim_layers,
@@ -392,14 +400,14 @@ def phase_point_view(
         grad = (grad @ weights[layer]) * tanh.derivative(zs[layer])
         grad_sq.append(float(np.mean(grad**2)))
     grad_sim = np.array(grad_sq[::-1]) / grad_sq[0]
-    qs, cs = sg.iterate_correlation_map("tanh", c0, 1.0, sigma_w2, depth, sigma_b2=sigma_b2)
-    t, wts = np.polynomial.hermite_e.hermegauss(sg.DEFAULT_NODES)
+    qs, cs = iterate_correlation_map("tanh", c0, 1.0, sigma_w2, depth, sigma_b2=sigma_b2)
+    t, wts = np.polynomial.hermite_e.hermegauss(DEFAULT_NODES)
     wts = wts / wts.sum()
     chi = np.array(
         [sigma_w2 * np.sum(wts * tanh.derivative(math.sqrt(q) * t) ** 2) for q in qs[:-1]]
     )
     grad_theory = np.append(np.cumprod(chi[::-1])[::-1], 1.0)
-    q_star, chi1 = sg.chi1_grid("tanh", sigma_w2, sigma_b2)
+    q_star, chi1 = chi1_grid("tanh", sigma_w2, sigma_b2)
     return PhasePointView(
         sigma_w2,
         sigma_b2,
@@ -611,7 +619,7 @@ def check_relu_map(student: Callable[[np.ndarray], object]) -> CheckResult:
         )
     if not np.all(np.isfinite(arr)):
         return CheckResult(False, True, "Not yet: some values are NaN or infinite.")
-    exact = sg.relu_correlation_map(c)
+    exact = relu_correlation_map(c)
     if np.allclose(arr, exact, rtol=0, atol=1e-9):
         return CheckResult(True, True, "Correct: it agrees at five correlations.")
     for wrong, why in _map_slips(c):

@@ -25,7 +25,7 @@ from torch.nn import functional as F
 
 from .. import style
 from ..gains import chi1, fixed_point
-from ..theory import gaussian_expectation
+from ..variance import gaussian_expectation
 from .checks import CheckResult, call_student, close, judge_number
 
 __all__ = [

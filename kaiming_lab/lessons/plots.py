@@ -18,9 +18,9 @@ from matplotlib.figure import Figure
 from .. import style
 from ..diagnostics import STATISTICS, layer_statistic
 from ..ensembles import NetworkEnsemble, log_drift_prediction
+from ..half_variance import relu_second_moment
 from ..montecarlo import Estimate
 from ..propagation import PropagationResult
-from ..theory import relu_second_moment
 
 __all__ = [
     "axes_or_new",
@@ -308,7 +308,7 @@ def plot_relu_integrands(
     """Small multiples: ``z^2 p(z)`` for each distribution in its own panel, ``z > 0`` shaded.
 
     Each panel's title prints the two areas as ``shaded = ratio x whole``: the
-    shaded one is ``E[ReLU(z)^2]`` (:func:`~kaiming_lab.theory.relu_second_moment`),
+    shaded one is ``E[ReLU(z)^2]`` (:func:`~kaiming_lab.half_variance.relu_second_moment`),
     the whole ``E[z^2]`` (the distribution's second moment), and the ratio is ``1/2`` exactly
     when ``z`` is symmetric about 0. The areas cover the whole line, the
     curves only ``|z| <= limit``. Panels share the ``z`` axis; each has its

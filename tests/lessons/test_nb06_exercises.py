@@ -8,7 +8,7 @@ import pytest
 from kaiming_lab.lessons.checks import CheckResult
 from kaiming_lab.lessons.nb01_network import check_kaiming_std
 from kaiming_lab.lessons.nb06_explorer import check_leaky_multiplier, check_tanh_edge
-from kaiming_lab.theory import predicted_variances
+from kaiming_lab.variance import predicted_variances
 
 TANH_EDGE = 0.5
 LEAKY_ANSWER = 0.8  # 1 / (1 + 0.5^2)

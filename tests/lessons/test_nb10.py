@@ -8,8 +8,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from kaiming_lab import gains
-from kaiming_lab import signal_geometry as sg
+from kaiming_lab import correlation, finite_width, gains
 from kaiming_lab.lessons import nb10_beyond as nb
 from kaiming_lab.lessons.nb09_gains import tanh_predictions
 from kaiming_lab.montecarlo import estimate_mean
@@ -21,7 +20,7 @@ def test_finite_width_view_is_pure_and_checked():
     a = nb.finite_width_view(20, 128)
     b = nb.finite_width_view(20, 128)
     assert np.array_equal(a.samples, b.samples)
-    mean, var = sg.relu_log_ratio_moments(128)
+    mean, var = finite_width.relu_log_ratio_moments(128)
     assert a.mean == pytest.approx(20 * mean) and a.variance == pytest.approx(20 * var)
     assert 0.5 < a.within2 < 0.8
     with pytest.raises(ValueError, match="width"):
@@ -58,7 +57,7 @@ def test_pair_cosines_match_full_matrices():
     assert abs(a.value - b.value) <= 4.5 * math.hypot(a.se, b.se)
     # c_0 is the first layer's (no ReLU before it), so c_3 is the map applied 3 times;
     # at width 48 the finite-width shift is still visible, hence the loose 0.03
-    assert abs(a.value - sg.relu_correlation_iterates(0.2, depth)[-1]) < 0.03
+    assert abs(a.value - correlation.relu_correlation_iterates(0.2, depth)[-1]) < 0.03
     with pytest.raises(ValueError, match="two inputs"):
         nb.relu_pair_cosines(np.ones((3, 4)), 2, 8, 0)
 
@@ -77,13 +76,15 @@ def test_phase_point_theory_against_simulation(point):
 
 
 def test_exercise_3_solution():
-    edge = sg.edge_of_chaos_curve("tanh", 0.2)
+    edge = gains.edge_of_chaos_curve("tanh", 0.2)
     assert round(edge, 2) == 2.29
     view = nb.phase_point_view(edge, 0.2)
     assert round(view.chi1, 6) == 1.0 and round(view.q_star, 2) == 1.16
     assert round(view.grad_theory[0], 1) == 1.1 and 0.7 < view.grad_sim[0] < 1.5
     assert 0.9 < view.c_theory[-1] < 0.99 and np.all(np.diff(view.c_theory) > 0)
-    _, late = sg.iterate_correlation_map("tanh", 0.5, view.q_star, edge, 2000, sigma_b2=0.2)
+    _, late = correlation.iterate_correlation_map(
+        "tanh", 0.5, view.q_star, edge, 2000, sigma_b2=0.2
+    )
     assert 0.998 < late[-1] < 1.0
 
 
@@ -101,14 +102,16 @@ def test_phase_point_view_inputs_and_figure():
 
 def test_other_figures_draw():
     layers = np.arange(1, 101)
-    c = sg.relu_correlation_iterates(0.0, 100)
+    c = correlation.relu_correlation_iterates(0.0, 100)
     fig = nb.plot_correlation_decay(layers, 1 - c[1:], 1 - c[1:], layers)
     plt.close(fig)
     fig = nb.plot_digit_pair(np.ones((2, 64)), np.arange(101), 1 - c, 1 - c, ["a", "b"])
     plt.close(fig)
     w2, b2 = np.linspace(0.5, 4, 8), np.linspace(0, 0.5, 6)
-    _, chi = sg.chi1_grid("tanh", w2[None, :], b2[:, None])
-    fig = nb.plot_phase_diagram(w2, b2, chi, b2, sg.edge_of_chaos_curve("tanh", b2), {"x": (2, 0)})
+    _, chi = gains.chi1_grid("tanh", w2[None, :], b2[:, None])
+    fig = nb.plot_phase_diagram(
+        w2, b2, chi, b2, gains.edge_of_chaos_curve("tanh", b2), {"x": (2, 0)}
+    )
     plt.close(fig)
 
 
@@ -190,7 +193,7 @@ def test_relu_map_slips(slip, words):
     result = nb.check_relu_map(slip)
     assert result.answered and not result.correct
     assert words in result.message, result.message
-    assert not _leaks(result.message, sg.relu_correlation_map(nb._MAP_INPUTS))
+    assert not _leaks(result.message, correlation.relu_correlation_map(nb._MAP_INPUTS))
 
 
 def test_relu_map_unanswered_and_shapes():
@@ -204,20 +207,20 @@ def test_relu_map_unanswered_and_shapes():
 
 
 def test_finite_width_second_moments_quoted_in_section_1():
-    assert [round(sg.finite_width_second_moment([32] * L), 3) for L in (1, 3, 5)] == [
+    assert [round(finite_width.finite_width_second_moment([32] * L), 3) for L in (1, 3, 5)] == [
         1.156,
         1.546,
         2.067,
     ]
     # R on mean squares: widths that differ leave the mean at 1 (exercise 1's widths)
-    assert sg.finite_width_second_moment([40, 10, 25]) == pytest.approx(
+    assert finite_width.finite_width_second_moment([40, 10, 25]) == pytest.approx(
         (1 + 5 / 40) * (1 + 5 / 10) * (1 + 5 / 25)
     )
 
 
 def test_edge_of_chaos_curve_matches_the_gain_search():
     for b in (0.05, 0.1):
-        assert sg.edge_of_chaos_curve("tanh", b) == pytest.approx(
+        assert gains.edge_of_chaos_curve("tanh", b) == pytest.approx(
             gains.edge_of_chaos_gain("tanh", bias_variance=b) ** 2, rel=1e-6
         )
 

@@ -15,7 +15,7 @@ import pytest
 from kaiming_lab import fan_modes as fm
 from kaiming_lab._validation import check_widths
 from kaiming_lab.initializers import compute_fans, kaiming_normal, kaiming_std
-from kaiming_lab.theory import predicted_gradient_variances, predicted_variances
+from kaiming_lab.variance import predicted_gradient_variances, predicted_variances
 
 PROFILES = [[64, 512, 64], [1024, 256, 64, 16], [16, 64, 256], [8, 8], [100, 30, 70, 5, 40]]
 

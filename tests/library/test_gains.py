@@ -1,4 +1,4 @@
-"""kaiming_lab.gains against closed forms, scipy.integrate.quad, the issue and torch."""
+"""kaiming_lab.gains against closed forms, scipy.integrate.quad and brentq, the issue and torch."""
 
 from __future__ import annotations
 
@@ -6,12 +6,11 @@ import math
 
 import numpy as np
 import pytest
-from scipy import integrate, stats
+from scipy import integrate, optimize, stats
 
 from kaiming_lab import gains
 from kaiming_lab.activations import SELU_ALPHA, SELU_SCALE, get_activation
 from kaiming_lab.initializers import calculate_gain
-from kaiming_lab.theory import fixed_point_gain
 
 NON_HOMOGENEOUS = ("tanh", "sigmoid", "gelu", "selu")
 
@@ -43,7 +42,6 @@ def test_leaky_relu_closed_forms(slope, q):
     assert gains.variance_preserving_gain(name, q, slope=slope) == pytest.approx(expected)
     assert gains.edge_of_chaos_gain(name, slope=slope) == pytest.approx(expected)
     assert gains.chi1(name, expected, q, slope=slope) == pytest.approx(1.0)
-    assert gains.derivative_second_moment(name, q, slope=slope) == pytest.approx(factor)
 
 
 def test_slope_one_is_the_linear_rule():
@@ -63,6 +61,15 @@ def test_homogeneous_fixed_points():
     assert gains.fixed_point("relu", 1.5) == math.inf
 
 
+def test_fixed_point_gains():
+    assert gains.fixed_point_gain("relu") == pytest.approx(math.sqrt(2))
+    assert gains.fixed_point_gain("leaky_relu", slope=0.5) == pytest.approx(math.sqrt(2 / 1.25))
+    assert gains.fixed_point_gain("linear", 3.0) == pytest.approx(1.0)
+    # tanh is linear near 0, so its gain tends to 1 for tiny variances and grows with q
+    assert gains.fixed_point_gain("tanh", 1e-8) == pytest.approx(1.0, rel=1e-6)
+    assert gains.fixed_point_gain("tanh", 1.0) > 1.2
+
+
 # quadrature ----------------------------------------------------------------------------
 
 
@@ -78,13 +85,13 @@ def test_length_map_and_chi1_match_quad(name, q):
 
 
 @pytest.mark.parametrize("name", NON_HOMOGENEOUS)
-def test_variance_preserving_gain_matches_quad_and_theory(name):
+def test_variance_preserving_gain_matches_quad(name):
     act = get_activation(name)
     for q in (0.25, 1.0, 9.0):
         m2 = quad_expectation(lambda z: act.forward(z) ** 2, q)
         g = gains.variance_preserving_gain(name, q)
         assert g == pytest.approx(math.sqrt(q / m2), rel=1e-9)
-        assert g == pytest.approx(fixed_point_gain(name, q), rel=1e-12)
+        assert gains.fixed_point_gain(name, q) == pytest.approx(math.sqrt(q / m2), rel=1e-9)
         assert gains.length_map(name, q, g) == pytest.approx(q, rel=1e-9)
     with_bias = gains.variance_preserving_gain(name, 1.0, bias_variance=0.2)
     assert gains.length_map(name, 1.0, with_bias, bias_variance=0.2) == pytest.approx(1.0)
@@ -102,6 +109,14 @@ def test_fixed_point_is_a_fixed_point_and_the_limit_of_iterates(name, gain):
     assert gains.length_map(name, q_star, gain) == pytest.approx(q_star, rel=1e-10)
     for q0 in (0.2, 5.0):
         assert gains.iterate_length_map(name, q0, gain, 400)[-1] == pytest.approx(q_star, rel=1e-8)
+
+
+def test_fixed_point_below_the_floor_held_up_by_a_tiny_bias():
+    # the search passes Q_FLOOR with map(0) = sigma_b^2 > 0 and brackets [0, Q_FLOOR]; at
+    # gain 1, tanh(x)^2 = x^2 - 2 x^4 / 3 + ... gives 2 q^2 (1 + O(q)) = sigma_b^2, so
+    # q* = sqrt(sigma_b^2 / 2) up to a relative O(q*) = 1e-10
+    assert gains.fixed_point("tanh", 1.0, bias_variance=2e-20) == pytest.approx(1e-10, rel=1e-6)
+    assert gains.fixed_point("tanh", 1.0) == 0.0
 
 
 def test_iterate_length_map_relu_and_overflow():
@@ -137,7 +152,6 @@ def test_selu():
     assert 0.01 < q_34 < 0.05 and 1.0 < gains.chi1("selu", 0.75, q_34) < 1.01
     # at q = 0 the limit of the one-sided derivatives, not phi'(0)^2
     limit = SELU_SCALE**2 * (1 + SELU_ALPHA**2) / 2
-    assert gains.derivative_second_moment("selu", 0.0) == pytest.approx(limit)
     assert gains.edge_of_chaos_gain("selu") == pytest.approx(1 / math.sqrt(limit), rel=1e-6)
 
 
@@ -239,3 +253,96 @@ def test_against_torch():
     torch.nn.init.kaiming_normal_(weight, a=0.2, generator=generator)
     expected_std = gains.variance_preserving_gain("leaky_relu", slope=0.2) / math.sqrt(400)
     assert float(weight.std()) == pytest.approx(expected_std, rel=0.01)
+
+
+# ------------------------------------------------------------------------- phase diagram
+
+
+def _tanh_fixed_point_by_quad(w2: float, b2: float) -> float:
+    """q* = w2 E[tanh(sqrt(q) u)^2] + b2 by brentq over scipy's quad (q* <= w2 + b2)."""
+
+    def excess(q: float) -> float:
+        return w2 * quad_expectation(lambda z: np.tanh(z) ** 2, q) + b2 - q
+
+    if excess(1e-12) <= 0.0:
+        return 0.0
+    return optimize.brentq(excess, 1e-12, w2 + b2 + 1.0, xtol=1e-15, rtol=1e-13)
+
+
+def _tanh_chi1_by_quad(w2: float, q: float) -> float:
+    return w2 * quad_expectation(lambda z: (1.0 - np.tanh(z) ** 2) ** 2, q) if q > 0 else w2
+
+
+def test_grid_against_quad():
+    w2 = np.array([0.8, 1.5, 25 / 9, 3.5])
+    b2 = np.array([0.0, 0.05, 0.3])
+    q, chi = gains.chi1_grid("tanh", w2[None, :], b2[:, None])
+    assert np.array_equal(q, gains.fixed_point_grid("tanh", w2[None, :], b2[:, None]))
+    for i, b in enumerate(b2):
+        for j, w in enumerate(w2):
+            q_ref = _tanh_fixed_point_by_quad(w, b)
+            assert q[i, j] == pytest.approx(q_ref, rel=1e-8, abs=1e-12)
+            assert chi[i, j] == pytest.approx(_tanh_chi1_by_quad(w, q_ref), rel=1e-8)
+    q53, chi53 = gains.chi1_grid("tanh", 25 / 9, 0.0)
+    assert round(float(q53), 2) == 1.18 and round(float(chi53), 2) == 1.21
+
+
+def test_grid_relu_closed_forms():
+    q, chi = gains.chi1_grid("relu", np.array([1.8, 2.5]), 0.1)
+    assert q[0] == pytest.approx(1.0, rel=1e-9) and chi[0] == pytest.approx(0.9, rel=1e-6)
+    assert q[1] == np.inf and chi[1] == np.inf
+    assert gains.fixed_point_grid("tanh", 0.9, 0.0) == 0.0
+
+
+def _tanh_edge_by_quad(b2: float) -> float:
+    """The sigma_w^2 with chi_1 = 1 at q*: solve for q* first, sigma_w^2 = 1 / E[tanh'^2]."""
+
+    def w2_of(q: float) -> float:
+        return 1.0 / quad_expectation(lambda z: (1.0 - np.tanh(z) ** 2) ** 2, q)
+
+    def excess(q: float) -> float:
+        return w2_of(q) * quad_expectation(lambda z: np.tanh(z) ** 2, q) + b2 - q
+
+    return w2_of(optimize.brentq(excess, 1e-9, 20.0, xtol=1e-14, rtol=1e-13))
+
+
+def test_edge_curve_against_quad_and_the_gain_search():
+    b2 = np.array([0.0, 0.05, 0.1, 0.3])
+    curve = gains.edge_of_chaos_curve("tanh", b2)
+    assert curve[0] == pytest.approx(1.0, abs=1e-6)
+    for b, w in zip(b2[1:], curve[1:], strict=True):
+        assert w == pytest.approx(_tanh_edge_by_quad(b), rel=1e-6)
+        # the scalar search (a scan for the first crossing) finds the same edge
+        assert w == pytest.approx(gains.edge_of_chaos_gain("tanh", bias_variance=b) ** 2, rel=1e-6)
+    assert np.all(np.diff(curve) > 0)
+    assert isinstance(gains.edge_of_chaos_curve("tanh", 0.2), float)
+
+
+def test_phase_functions_reject_bad_input():
+    with pytest.raises(ValueError, match="sigma_b2"):
+        gains.fixed_point_grid("tanh", 1.0, -0.1)
+    with pytest.raises(ValueError, match="sigma_w2"):
+        gains.chi1_grid("tanh", np.array([1.0, -1.0]), 0.0)
+    with pytest.raises(ValueError, match="broadcast"):
+        gains.fixed_point_grid("tanh", np.ones(3), np.zeros(2))
+    with pytest.raises(ValueError, match="does not cross 1"):
+        gains.edge_of_chaos_curve("tanh", 0.3, sigma_w2_range=(0.5, 1.5))
+    with pytest.raises(TypeError, match="sigma_w2_range"):
+        gains.edge_of_chaos_curve("tanh", 0.3, sigma_w2_range=2.0)
+
+
+def test_grids_check_their_arguments_once(monkeypatch):
+    """A grid of 900 points and a 50-step bisection: the checks run at the door, not per point."""
+    calls = []
+    for name in ("check_float", "check_array"):
+        real = getattr(gains, name)
+
+        def counting(*args, _real=real, **kwargs):
+            calls.append(args[0])
+            return _real(*args, **kwargs)
+
+        monkeypatch.setattr(gains, name, counting)
+    w2, b2 = np.linspace(0.5, 4.0, 30), np.linspace(0.0, 0.5, 30)
+    gains.chi1_grid("tanh", w2[None, :], b2[:, None])
+    gains.edge_of_chaos_curve("tanh", b2)
+    assert len(calls) <= 10, calls
