@@ -345,7 +345,7 @@ class ExplorerView:
     Per layer ``h = 0 .. depth - 1``: ``rms_z`` (this network, ``sqrt(mean z^2)``
     over the batch; 0 after all activations died, ``nan`` after overflow) and
     ``theory_std`` (the square root of
-    :func:`~kaiming_lab.theory.predicted_variances`). Per ``h = 0 .. depth``:
+    :func:`~kaiming_lab.variance.predicted_variances`). Per ``h = 0 .. depth``:
     ``grad_var`` (mean square of ``dL/dx^(h)`` over :data:`BACKWARD_SAMPLES`
     inputs) and ``grad_theory``. ``hist_density[i]`` is the histogram of
     ``x^(h+1) / rms`` at layer ``hist_layers[i]`` over ``hist_edges`` (first
