@@ -46,7 +46,7 @@ from .figure import (
 from .simulation import ExplorerModel, ExplorerView
 from .state import (
     BIAS_RANGE,
-    MAX_DEPTH,
+    DEPTH_RANGE,
     MULTIPLIER_RANGE,
     SEED_RANGE,
     WIDTH_CHOICES,
@@ -76,6 +76,8 @@ _PRESET_LABELS = (
 #: 5.55:1 on white, WCAG AA asks 4.5:1), and Okabe-Ito blue (5.19:1).
 STATUS_COLORS = {"exploding": THEORY_TEXT_COLOR, "vanishing": NETWORK_COLOR, "stable": "#00775A"}
 _FIELDS = tuple(f.name for f in dataclasses.fields(ExplorerState))
+#: Presets marked beside the slider, and their labels there.
+_MARKS = (("kaiming", "Kaiming"), ("xavier", "Xavier"), ("pytorch_default", "PyTorch"))
 
 
 class ExplorerApp(widgets.VBox):
@@ -113,6 +115,7 @@ class ExplorerApp(widgets.VBox):
         self.view: ExplorerView | None = None
         self.redraws = 0
         self._quiet = False
+        self._presets: tuple[tuple, dict[str, float]] = ((), {})
         self._batch = state.batch if state.batch != ExplorerState(width=state.width).batch else None
         narrow = {"description_width": "initial"}
         lo, hi = (math.log10(v) for v in MULTIPLIER_RANGE)
@@ -137,8 +140,8 @@ class ExplorerApp(widgets.VBox):
             ),
             "depth": widgets.IntSlider(
                 value=state.depth,
-                min=1,
-                max=MAX_DEPTH,
+                min=DEPTH_RANGE[0],
+                max=DEPTH_RANGE[1],
                 description="depth",
                 style=narrow,
                 layout=widgets.Layout(width="250px"),
@@ -288,11 +291,20 @@ class ExplorerApp(widgets.VBox):
             batch=self._batch,
         )
 
-    def _preset_value(self, preset: str) -> float:
+    def _preset_values(self) -> dict[str, float]:
+        """Each preset's multiplier, computed again only when activation, slope or width move."""
         c = self.controls
-        return preset_multiplier(
-            preset, c["activation"].value, slope=float(c["slope"].value), fan_in=c["width"].value
-        )
+        key = (c["activation"].value, float(c["slope"].value), c["width"].value)
+        if self._presets[0] != key:
+            act, slope, width = key
+            values = {p: preset_multiplier(p, act, slope=slope, fan_in=width) for p, _ in _MARKS}
+            marks = " · ".join(f"{label} {fraction_label(values[p])}" for p, label in _MARKS)
+            self.marks.value = f"<span style='color:#444;font-size:14px'>presets: {marks}</span>"
+            self._presets = (key, values)
+        return self._presets[1]
+
+    def _preset_value(self, preset: str) -> float:
+        return self._preset_values()[preset]
 
     def _set_quietly(self, name: str, value) -> None:
         self._quiet = True
@@ -363,15 +375,6 @@ class ExplorerApp(widgets.VBox):
         self.readout.value = (
             f"<span style='font-size:{size}px'>× <b>{fraction_label(state.multiplier)}</b></span>"
         )
-        marks = " · ".join(
-            f"{label} {fraction_label(self._preset_value(key))}"
-            for label, key in (
-                ("Kaiming", "kaiming"),
-                ("Xavier", "xavier"),
-                ("PyTorch", "pytorch_default"),
-            )
-        )
-        self.marks.value = f"<span style='color:#444;font-size:14px'>presets: {marks}</span>"
         self.view = view
         self.redraws += 1
         return view
