@@ -17,7 +17,7 @@ import numpy as np
 from ._validation import check_choice, check_float, check_int
 from .propagation import PropagationResult
 
-__all__ = ["relu_growth_factor", "layer_statistic", "predicted_break_layer", "stats_table"]
+__all__ = ["layer_statistic", "predicted_break_layer", "relu_growth_factor", "stats_table"]
 
 #: Statistics :func:`layer_statistic` knows, with a short label for tables and axes.
 STATISTICS: dict[str, str] = {

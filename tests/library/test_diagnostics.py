@@ -10,9 +10,9 @@ from scipy import stats
 
 from kaiming_lab import simulate_forward
 from kaiming_lab.diagnostics import (
-    relu_growth_factor,
     layer_statistic,
     predicted_break_layer,
+    relu_growth_factor,
     stats_table,
 )
 from kaiming_lab.lessons.nb04_relu_moments import format_rows, relu_moment_rows
