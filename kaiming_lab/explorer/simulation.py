@@ -13,8 +13,8 @@ and pass through :func:`kaiming_lab.propagation`'s loops. What makes a move chea
   scales ``z^(h)`` by ``m^((h+1)/2)`` and ``dL/dx^(h)`` of a ``depth``-layer
   view by ``m^((depth-h)/2)``. The stored run at ``m = 1`` is rescaled; this
   keeps the variance move within its target (30 ms of kernel CPU).
-* **A small cache, owned by the model.** A model keeps its last two networks
-  and four runs; they go with the model.
+* **A small cache, owned by the model.** A model keeps its last network and
+  three runs of it; they go with the model.
 """
 
 from __future__ import annotations
@@ -47,8 +47,9 @@ __all__ = [
 #: Histogram bins over ``[-HIST_LIMIT, HIST_LIMIT]`` in units of ``rms(x)``.
 HIST_BINS = 40
 HIST_LIMIT = 4.0
-#: Networks and runs a model keeps (least recently used out first).
-NETWORKS_KEPT, RUNS_KEPT = 2, 4
+#: Networks and runs a model keeps (least recently used out first): with
+#: :data:`KEEP_BYTES` this holds a kernel within its 300 MB target.
+NETWORKS_KEPT, RUNS_KEPT = 1, 3
 #: Bytes of standard normal weights a network keeps; the rest are drawn again from their streams.
 KEEP_BYTES = 56 * 2**20
 _MAX_DEPTH = DEPTH_RANGE[1]

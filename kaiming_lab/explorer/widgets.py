@@ -80,6 +80,14 @@ _FIELDS = tuple(f.name for f in dataclasses.fields(ExplorerState))
 _MARKS = (("kaiming", "Kaiming"), ("xavier", "Xavier"), ("pytorch_default", "PyTorch"))
 
 
+def _control(kind: type, description: str, layout, **values) -> widgets.ValueWidget:
+    """A control with its label beside it, ``layout`` a width such as ``"250px"`` or a Layout."""
+    if isinstance(layout, str):
+        layout = widgets.Layout(width=layout)
+    style = {"description_width": "initial"}
+    return kind(description=description, style=style, layout=layout, **values)
+
+
 class ExplorerApp(widgets.VBox):
     """The explorer: controls, one verdict, the forward and backward panels, folded histograms.
 
@@ -117,77 +125,38 @@ class ExplorerApp(widgets.VBox):
         self._quiet = False
         self._presets: tuple[tuple, dict[str, float]] = ((), {})
         self._batch = state.batch if state.batch != ExplorerState(width=state.width).batch else None
-        narrow = {"description_width": "initial"}
         lo, hi = (math.log10(v) for v in MULTIPLIER_RANGE)
+        wide = widgets.Layout(flex="1 1 300px", min_width="260px", max_width="560px")
         self.controls: dict[str, widgets.ValueWidget] = {
-            "multiplier": widgets.FloatLogSlider(
-                value=state.multiplier,
-                base=10,
-                min=lo,
-                max=hi,
-                step=MULTIPLIER_STEP,
-                readout=False,
-                description="Var(W) in units of 2/width",
-                style=narrow,
-                layout=widgets.Layout(flex="1 1 300px", min_width="260px", max_width="560px"),
+            "multiplier": _control(
+                widgets.FloatLogSlider, "Var(W) in units of 2/width", wide, value=state.multiplier,
+                base=10, min=lo, max=hi, step=MULTIPLIER_STEP, readout=False,
             ),
-            "preset": widgets.Dropdown(
-                options=_PRESET_LABELS,
-                value="kaiming",
-                description="preset",
-                style=narrow,
-                layout=widgets.Layout(width="290px"),
+            "preset": _control(widgets.Dropdown, "preset", "290px", options=_PRESET_LABELS),
+            "depth": _control(
+                widgets.IntSlider, "depth", "250px", value=state.depth,
+                min=DEPTH_RANGE[0], max=DEPTH_RANGE[1],
             ),
-            "depth": widgets.IntSlider(
-                value=state.depth,
-                min=DEPTH_RANGE[0],
-                max=DEPTH_RANGE[1],
-                description="depth",
-                style=narrow,
-                layout=widgets.Layout(width="250px"),
+            "width": _control(
+                widgets.SelectionSlider, "width", "250px", options=WIDTH_CHOICES, value=state.width
             ),
-            "width": widgets.SelectionSlider(
-                options=list(WIDTH_CHOICES),
-                value=state.width,
-                description="width",
-                style=narrow,
-                layout=widgets.Layout(width="250px"),
+            "seed": _control(
+                widgets.BoundedIntText, "seed", "140px", value=state.seed,
+                min=SEED_RANGE[0], max=SEED_RANGE[1],
             ),
-            "seed": widgets.BoundedIntText(
-                value=state.seed,
-                min=SEED_RANGE[0],
-                max=SEED_RANGE[1],
-                description="seed",
-                style=narrow,
-                layout=widgets.Layout(width="140px"),
-            ),
-            "activation": widgets.Dropdown(
-                options=_ACTIVATION_LABELS,
+            "activation": _control(
+                widgets.Dropdown, "activation", "200px", options=_ACTIVATION_LABELS,
                 value=state.activation,
-                description="activation",
-                style=narrow,
-                layout=widgets.Layout(width="200px"),
             ),
-            "slope": widgets.FloatSlider(
-                value=state.slope,
-                min=0.0,
-                max=1.0,
-                step=0.01,
-                description="leaky slope a",
-                style=narrow,
-                disabled=state.activation != "leaky_relu",
-                layout=widgets.Layout(width="250px"),
+            "slope": _control(
+                widgets.FloatSlider, "leaky slope a", "250px", value=state.slope, max=1.0,
+                step=0.01, disabled=state.activation != "leaky_relu",
             ),
-            "bias_variance": widgets.FloatSlider(
-                value=state.bias_variance,
-                min=BIAS_RANGE[0],
-                max=BIAS_RANGE[1],
-                step=0.01,
-                description="Var(b)",
-                style=narrow,
-                layout=widgets.Layout(width="230px"),
+            "bias_variance": _control(
+                widgets.FloatSlider, "Var(b)", "230px", value=state.bias_variance,
+                min=BIAS_RANGE[0], max=BIAS_RANGE[1], step=0.01,
             ),
-        }
+        }  # fmt: skip
         c = self.controls
         for name, control in c.items():  # kaiming-multiplier, kaiming-bias-variance, ...
             control.add_class("kaiming-" + name.replace("_", "-"))
