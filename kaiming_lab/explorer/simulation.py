@@ -52,7 +52,7 @@ HIST_LIMIT = 4.0
 NETWORKS_KEPT, RUNS_KEPT = 1, 3
 #: Bytes of standard normal weights a network keeps; the rest are drawn again from their streams.
 KEEP_BYTES = 56 * 2**20
-_MAX_DEPTH = DEPTH_RANGE[1]
+_DEEPEST = DEPTH_RANGE[1]
 _FLOAT_MAX = float(np.finfo(float).max)
 
 
@@ -67,7 +67,7 @@ def simulate_state(
     """
     if not isinstance(state, ExplorerState):
         raise TypeError(f"state must be an ExplorerState, got {type(state).__name__}")
-    depth = state.depth if depth is None else check_int("depth", depth, maximum=_MAX_DEPTH)
+    depth = state.depth if depth is None else check_int("depth", depth, maximum=_DEEPEST)
     return simulate_forward(
         depth,
         state.width,
@@ -108,7 +108,7 @@ def activation_histogram(
 
 def histogram_layers(depth: int) -> tuple[int, int, int]:
     """Layers shown as histograms: first, middle and last (``0, depth // 2, depth - 1``)."""
-    depth = check_int("depth", depth, maximum=_MAX_DEPTH)
+    depth = check_int("depth", depth, maximum=_DEEPEST)
     return 0, depth // 2, depth - 1
 
 
@@ -123,7 +123,7 @@ class _Network:
         self.streams = NetworkStreams(seed)
         self.width = width
         self.x = self.streams.inputs().standard_normal((batch, width))
-        self.keep = min(_MAX_DEPTH, KEEP_BYTES // (8 * width * width))
+        self.keep = min(_DEEPEST, KEEP_BYTES // (8 * width * width))
         self._g: list[np.ndarray] = []
         self._b: list[np.ndarray] | None = None
 
@@ -138,7 +138,7 @@ class _Network:
     def biases(self) -> list[np.ndarray]:
         if self._b is None:
             self._b = [
-                self.streams.biases(h).standard_normal(self.width) for h in range(_MAX_DEPTH)
+                self.streams.biases(h).standard_normal(self.width) for h in range(_DEEPEST)
             ]
         return self._b
 
@@ -171,9 +171,9 @@ class _Run:
         self.net, self.act = net, act
         self.std = math.sqrt(sigma_w2 / net.width)
         self.bias_std = math.sqrt(bias_variance)
-        self.mean_sq_z = np.full(_MAX_DEPTH, np.nan)
-        self.hist = np.zeros((_MAX_DEPTH, HIST_BINS))
-        self.rms, self.zeros = np.full(_MAX_DEPTH, np.nan), np.zeros(_MAX_DEPTH)
+        self.mean_sq_z = np.full(_DEEPEST, np.nan)
+        self.hist = np.zeros((_DEEPEST, HIST_BINS))
+        self.rms, self.zeros = np.full(_DEEPEST, np.nan), np.zeros(_DEEPEST)
         self.zs: list[np.ndarray] = []
         self.x, self.done = net.x, 0
         self.overflow_layer: int | None = None
@@ -204,13 +204,13 @@ class _Run:
         self.mean_sq_z[start:depth] = res.mean_sq_z
         self.done = depth
         if res.overflow_layer is not None:
-            self.overflow_layer, self.done = start + res.overflow_layer, _MAX_DEPTH
+            self.overflow_layer, self.done = start + res.overflow_layer, _DEEPEST
         if res.underflow_layer is not None and self.underflow_layer is None:
             self.underflow_layer = start + res.underflow_layer
         if self.underflow_layer is not None and biases is None:  # every later z is exactly 0
             self.mean_sq_z[self.underflow_layer + 1 :] = 0.0
             self.rms[self.underflow_layer + 1 :], self.zeros[self.underflow_layer + 1 :] = 0, 1
-            self.done = _MAX_DEPTH
+            self.done = _DEEPEST
 
     def gradient(self, depth: int, seed: int) -> np.ndarray:
         """Second moment of ``dL/dx^(h)``, ``h = 0 .. depth``, by the library's backward loop.
@@ -348,7 +348,7 @@ class ExplorerModel:
             mean_sq_z = run.mean_sq_z[:depth] * scale ** (np.arange(depth) + 1.0)
             bad = ~(mean_sq_z <= _FLOAT_MAX / 4)  # z^2 beyond float64, or would be once rescaled
             if np.any(bad):
-                overflow = min(int(np.argmax(bad)), _MAX_DEPTH if overflow is None else overflow)
+                overflow = min(int(np.argmax(bad)), _DEEPEST if overflow is None else overflow)
             if overflow is not None and overflow < depth:
                 mean_sq_z[overflow:] = np.nan
             else:
