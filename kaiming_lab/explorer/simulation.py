@@ -137,9 +137,7 @@ class _Network:
 
     def biases(self) -> list[np.ndarray]:
         if self._b is None:
-            self._b = [
-                self.streams.biases(h).standard_normal(self.width) for h in range(_DEEPEST)
-            ]
+            self._b = [self.streams.biases(h).standard_normal(self.width) for h in range(_DEEPEST)]
         return self._b
 
 
