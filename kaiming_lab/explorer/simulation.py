@@ -320,16 +320,6 @@ class ExplorerModel:
         self._runs[key].extend(state.depth)
         return self._runs[key]
 
-    def network(self, state: ExplorerState) -> tuple[np.ndarray, list[np.ndarray], list | None]:
-        """``(x, weights, biases)`` of the network ``state`` shows (first ``depth`` layers)."""
-        state = _check_state(state)
-        net = self._run(state).net
-        weights = list(_Layers(net, 0, state.depth, math.sqrt(state.sigma_w2 / state.width)))
-        biases = None
-        if state.bias_variance > 0.0:
-            biases = [math.sqrt(state.bias_variance) * b for b in net.biases()[: state.depth]]
-        return net.x, weights, biases
-
     def compute(self, state: ExplorerState) -> ExplorerView:
         """Statistics, theory, bands, histograms and verdict for ``state``."""
         state = _check_state(state)

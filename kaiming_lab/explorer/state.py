@@ -54,6 +54,13 @@ BATCH_RANGE = (128, 4096)
 BACKWARD_SAMPLES = 128
 #: Initialiser presets; ``custom`` leaves the multiplier where it is.
 PRESETS: tuple[str, ...] = ("kaiming", "xavier", "pytorch_default", "custom")
+_FLOAT_RANGES = {"multiplier": MULTIPLIER_RANGE, "slope": (0.0, 1.0), "bias_variance": BIAS_RANGE}
+_INT_RANGES = {
+    "depth": DEPTH_RANGE,
+    "width": (1, MAX_WIDTH),
+    "seed": SEED_RANGE,
+    "batch": BATCH_RANGE,
+}
 
 
 def default_batch(width: int) -> int:
@@ -86,38 +93,14 @@ class ExplorerState:
 
     def __post_init__(self) -> None:
         put = object.__setattr__
-        put(
-            self,
-            "depth",
-            check_int("depth", self.depth, minimum=DEPTH_RANGE[0], maximum=DEPTH_RANGE[1]),
-        )
-        put(
-            self,
-            "multiplier",
-            check_float(
-                "multiplier",
-                self.multiplier,
-                minimum=MULTIPLIER_RANGE[0],
-                maximum=MULTIPLIER_RANGE[1],
-            ),
-        )
-        put(self, "width", check_int("width", self.width, minimum=1, maximum=MAX_WIDTH))
         put(self, "activation", check_choice("activation", self.activation, ACTIVATION_CHOICES))
-        put(self, "slope", check_float("slope", self.slope, minimum=0.0, maximum=1.0))
-        put(
-            self,
-            "bias_variance",
-            check_float(
-                "bias_variance", self.bias_variance, minimum=BIAS_RANGE[0], maximum=BIAS_RANGE[1]
-            ),
-        )
-        put(
-            self, "seed", check_int("seed", self.seed, minimum=SEED_RANGE[0], maximum=SEED_RANGE[1])
-        )
-        batch = default_batch(self.width) if self.batch is None else self.batch
-        put(
-            self, "batch", check_int("batch", batch, minimum=BATCH_RANGE[0], maximum=BATCH_RANGE[1])
-        )
+        for name, (lo, hi) in _FLOAT_RANGES.items():
+            put(self, name, check_float(name, getattr(self, name), minimum=lo, maximum=hi))
+        for name, (lo, hi) in _INT_RANGES.items():  # width first: batch's default needs it
+            value = getattr(self, name)
+            if name == "batch" and value is None:
+                value = default_batch(self.width)
+            put(self, name, check_int(name, value, minimum=lo, maximum=hi))
 
     @property
     def sigma_w2(self) -> float:

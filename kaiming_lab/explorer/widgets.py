@@ -1,29 +1,20 @@
 """ipywidgets front end of the explorer: controls wired to the model and the bqplot panels.
 
-``explorer()`` returns an :class:`ExplorerApp` (an ``ipywidgets.VBox``). Every
-control change builds an :class:`~kaiming_lab.explorer.ExplorerState`, asks the
-:class:`~kaiming_lab.explorer.ExplorerModel` for a view, sends its numbers to
-the :class:`~kaiming_lab.explorer.figure.ExplorerFigure` and the verdict to an
-``ipywidgets.HTML``. All the logic lives outside this module, so tests can set
-``.value`` on the controls and read the result without a browser.
+``explorer()`` returns an :class:`ExplorerApp` (an ``ipywidgets.VBox``). A control
+change builds an :class:`~kaiming_lab.explorer.ExplorerState`, asks the
+:class:`~kaiming_lab.explorer.ExplorerModel` for its view and hands that to the
+figure and the verdict line; tests set ``.value`` on the controls and read the result.
 
-CSS classes for tests and for anyone's browser automation:
-``kaiming-multiplier`` (the variance slider), ``kaiming-verdict`` (the
-verdict), ``kaiming-figure`` (the two main panels; their SVG changes on every
-move), ``kaiming-explorer`` (the whole app), and ``kaiming-<control>`` on
-every other control (``kaiming-depth``, ``kaiming-width``, ``kaiming-seed``,
-``kaiming-activation``, ``kaiming-preset``, ``kaiming-slope``,
-``kaiming-bias-variance``); ``kaiming-show-backward`` on the compact layout's
-panel switch, ``kaiming-compact`` on the compact app.
+CSS classes for tests and browser automation: ``kaiming-explorer`` (the app),
+``kaiming-verdict``, ``kaiming-figure`` (the two main panels), ``kaiming-<control>``
+on every control (``kaiming-multiplier``, ``kaiming-bias-variance``, ...),
+``kaiming-show-backward`` and ``kaiming-compact`` on the compact layout.
 
-``explorer(compact=True)`` is the layout for a slide (the lecture deck, a
-1024x768 projector at 150 % zoom): the variance slider, preset, activation,
-depth and width in three rows, the verdict, and one panel at a time (forward
-first; a "backward" button beside depth and width swaps them). Seed, slope and
-bias keep their values without a control on screen; the histograms and preset
-marks are left out.
-Its text is 16 px or more (:data:`~kaiming_lab.explorer.figure.COMPACT_FONT_PX`), 24 device
-pixels at that zoom; the full layout keeps its 13-16 px.
+``explorer(compact=True)`` is the layout for a slide (1024x768 at 150 % zoom): the
+variance slider, preset, activation, depth and width in three rows, the verdict,
+one panel at a time (a "backward" button swaps them), text of 16 px or more
+(:data:`~kaiming_lab.explorer.figure.COMPACT_FONT_PX`). Seed, slope and bias keep
+their values without a control on screen; histograms and preset marks are left out.
 """
 
 from __future__ import annotations

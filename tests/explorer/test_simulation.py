@@ -38,6 +38,17 @@ def _simulate(state: ExplorerState, **extra):
     return simulate_state(state, depth=MAX_DEPTH, **extra)
 
 
+def _network(state: ExplorerState):
+    """``(x, weights, biases)`` drawn here from the seed's streams, independently of the model:
+    ``W^(h) = sqrt(2 m / width) G^(h)``, ``b^(h) = sqrt(Var b) g^(h)``."""
+    streams, w = NetworkStreams(state.seed), state.width
+    x = streams.inputs().standard_normal((state.batch, w))
+    std, std_b = np.sqrt(state.sigma_w2 / w), np.sqrt(state.bias_variance)
+    weights = [std * streams.weights(h).standard_normal((w, w)) for h in range(state.depth)]
+    biases = [std_b * streams.biases(h).standard_normal(w) for h in range(state.depth)]
+    return x, weights, biases if state.bias_variance > 0 else None
+
+
 def _gradient_rng(state: ExplorerState) -> np.random.Generator:
     """The output gradient's stream: its first rows, as ``simulate_forward`` draws them."""
     return NetworkStreams(state.seed).output_gradient()
@@ -86,9 +97,9 @@ def test_full_depth_equals_simulate_forward(model, activation, slope, multiplier
     np.testing.assert_allclose(view.hist_zero_fraction[-1], ref.zero_fraction[-1], rtol=RTOL)
 
 
-def test_network_arrays_are_simulate_forwards_draws(model):
+def test_the_seeds_streams_give_simulate_forwards_network():
     state = ExplorerState(depth=MAX_DEPTH, multiplier=2.0, seed=3, bias_variance=0.1, **SMALL)
-    x, weights, biases = model.network(state)
+    x, weights, biases = _network(state)
     ref = _simulate(state)
     direct = propagate(x, weights, biases=biases)
     np.testing.assert_allclose(direct.mean_sq_z, ref.mean_sq_z, rtol=RTOL)
@@ -105,7 +116,7 @@ def test_rescaling_matches_a_fresh_simulation(model, activation, multiplier):
     )
     view = model.compute(state)
     assert view.rescaled == (multiplier != 1.0)
-    x, weights, _ = model.network(state)
+    x, weights, _ = _network(state)
     fresh = propagate(x, weights, activation=state.get_activation())
     np.testing.assert_allclose(view.rms_z**2, fresh.mean_sq_z, rtol=1e-12)
     backward = propagate(
@@ -132,7 +143,7 @@ def test_rescaling_exponent_is_h_plus_one_over_two(model):
 def test_tanh_gradients_match_propagate(model):
     state = ExplorerState(depth=25, multiplier=1.7, activation="tanh", seed=4, **SMALL)
     view = model.compute(state)
-    x, weights, _ = model.network(state)
+    x, weights, _ = _network(state)
     ref = propagate(
         x[:BACKWARD_SAMPLES],
         weights,
@@ -209,7 +220,7 @@ def test_weights_drawn_again_are_the_same_numbers():
     view = model.compute(state)
     ref = simulate_state(state)
     np.testing.assert_allclose(view.rms_z**2, ref.mean_sq_z, rtol=RTOL)
-    x, weights, _ = model.network(state)
+    x, weights, _ = _network(state)
     back = propagate(
         x[:BACKWARD_SAMPLES], weights, activation="tanh", backward=True, rng=_gradient_rng(state)
     )
