@@ -351,3 +351,27 @@ def test_verdict_and_key_use_the_text_shades():
     assert app.view.status == "exploding"
     assert THEORY_TEXT_COLOR in app.verdict.value and THEORY_COLOR not in app.verdict.value
     assert THEORY_TEXT_COLOR in app.key.value and THEORY_COLOR not in app.key.value
+
+
+def test_preset_marks_are_computed_again_only_when_activation_slope_or_width_move(app, monkeypatch):
+    import kaiming_lab.explorer.widgets as w
+
+    calls: list[str] = []
+    original = w.preset_multiplier
+
+    def counting(preset, *args, **kwargs):
+        calls.append(preset)
+        return original(preset, *args, **kwargs)
+
+    monkeypatch.setattr(w, "preset_multiplier", counting)
+    c = app.controls
+    before = app.marks.value
+    for name, value in (("multiplier", 1.1), ("depth", 30), ("seed", 4), ("preset", "xavier")):
+        c[name].value = value
+    assert calls == [] and app.marks.value == before
+    c["width"].value = 64
+    assert sorted(calls) == ["kaiming", "pytorch_default", "xavier"]
+    assert app.marks.value == before  # the fractions of 2/fan_in do not depend on the width
+    c["activation"].value = "leaky_relu"
+    c["slope"].value = 0.5
+    assert len(calls) == 9 and "Kaiming 4/5" in app.marks.value
