@@ -326,3 +326,13 @@ def test_overflow_is_stated_not_plotted(model, bias):
     figure = ExplorerFigure()
     figure.update(view)
     assert np.all(np.isfinite(figure.forward.network.y))
+
+
+def test_a_closed_model_computes_the_same_view_again():
+    state = ExplorerState(depth=12, width=512, seed=2)
+    with ExplorerModel() as model:
+        first = model.compute(state)
+    again = model.compute(state)  # closing dropped the cache and the thread, not the model
+    np.testing.assert_array_equal(first.rms_z, again.rms_z)
+    np.testing.assert_array_equal(first.mean_sq_grad, again.mean_sq_grad)
+    model.close()
