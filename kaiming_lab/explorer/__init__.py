@@ -1,7 +1,8 @@
 """The interactive explorer app (notebook 06 and the Voila dashboard).
 
 - ``state``: the controls' values, their ranges and the initialiser presets.
-- ``simulation``: the network behind the controls (the library's loops) and a state's view.
+- ``network``: the network behind the controls, run by the library's loops.
+- ``simulation``: the model that turns a state into the view the figure draws.
 - ``verdict``: what the explorer says, decided by the theory.
 - ``figure``: the forward and backward panels (bqplot, drawn in the browser).
 - ``widgets``: the ipywidgets front end, a thin layer over the rest.

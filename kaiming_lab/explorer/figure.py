@@ -28,7 +28,8 @@ with warnings.catch_warnings():
     )
     import bqplot as bq
 
-from .simulation import HIST_LIMIT, ExplorerView
+from .network import HIST_LIMIT
+from .simulation import ExplorerView
 from .state import DEPTH_RANGE
 
 __all__ = [
