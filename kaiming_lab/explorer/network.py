@@ -161,7 +161,7 @@ class Run:
         self.x, self.done = net.x, 0
         self.overflow_layer: int | None = None
         self.underflow_layer: int | None = None
-        self.grads: dict[tuple[int, int], np.ndarray] = {}
+        self.grads: dict[int, np.ndarray] = {}
         with np.errstate(all="ignore"):
             self.input_second_moment = float(np.mean(net.x * net.x))
 
@@ -196,23 +196,23 @@ class Run:
             self.rms[self.underflow_layer + 1 :], self.zeros[self.underflow_layer + 1 :] = 0, 1
             self.done = _DEEPEST
 
-    def gradient(self, depth: int, seed: int) -> np.ndarray:
-        """Second moment of ``dL/dx^(h)``, ``h = 0 .. depth``, by the library's backward loop.
+    def gradient(self, depth: int) -> np.ndarray:
+        """Mean square of ``dL/dx^(h)``, ``h = 0 .. depth``, by the library's backward loop.
 
         Over the first :data:`BACKWARD_SAMPLES` inputs, with the output gradient
-        from ``NetworkStreams(seed).output_gradient()`` (its first rows, as
+        from the network's output-gradient stream (its first rows, as
         ``simulate_forward(..., backward=True)`` draws them).
         """
-        if (depth, seed) not in self.grads:
+        if depth not in self.grads:
             zs = self.zs[:depth]
             if self.overflow_layer is not None and self.overflow_layer < depth:
                 zs = []  # the forward pass overflowed: no gradient to send back
             elif len(zs) < depth:  # all units dead: phi'(0) from there on
                 zs = zs + [np.zeros_like(self.zs[0])] * (depth - len(zs))
-            gen = NetworkStreams(seed).output_gradient()
+            gen = self.net.streams.output_gradient()
             layers = LayerWeights(self.net, 0, depth, self.std)
             with np.errstate(all="ignore"):
                 grad = _backward(zs, layers, self.act, depth, BACKWARD_SAMPLES, gen)
             self.net.drop_ahead()
-            self.grads[depth, seed] = grad
-        return self.grads[depth, seed]
+            self.grads[depth] = grad
+        return self.grads[depth]

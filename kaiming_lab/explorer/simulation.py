@@ -207,7 +207,7 @@ class ExplorerModel:
             else:
                 overflow = None
             rms_z = np.sqrt(mean_sq_z)
-            grad = run.gradient(depth, state.seed) * scale ** (depth - np.arange(depth + 1.0))
+            grad = run.gradient(depth) * scale ** (depth - np.arange(depth + 1.0))
             grad[~np.isfinite(grad)] = np.nan
             hist_rms = run.rms[list(shown)] * np.sqrt(scale ** (np.asarray(shown) + 1.0))
         underflow = run.underflow_layer
