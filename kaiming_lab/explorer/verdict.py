@@ -18,7 +18,6 @@ drifting inside or outside that range never changes the verdict.
 from __future__ import annotations
 
 import math
-import numbers
 from dataclasses import dataclass
 
 import numpy as np
@@ -109,14 +108,6 @@ def _array(name: str, value: object, size: int | None) -> np.ndarray:
     return arr
 
 
-def _layer(name: str, value: object, depth: int) -> int | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be None or a layer index, got {value!r}")
-    return check_int(name, value, minimum=0, maximum=depth - 1)
-
-
 def _ratio(last: float, first: float) -> float:
     with np.errstate(all="ignore"):
         if not (math.isfinite(first) and first > 0) or math.isnan(last):
@@ -165,8 +156,12 @@ def assess(
     if mean_sq_grad is not None:
         mean_sq_grad = _array("mean_sq_grad", mean_sq_grad, depth + 1)
         grad_theory = _array("grad_theory", grad_theory, depth + 1)
-    overflow_layer = _layer("overflow_layer", overflow_layer, depth)
-    underflow_layer = _layer("underflow_layer", underflow_layer, depth)
+    if overflow_layer is not None:
+        overflow_layer = check_int("overflow_layer", overflow_layer, minimum=0, maximum=depth - 1)
+    if underflow_layer is not None:
+        underflow_layer = check_int(
+            "underflow_layer", underflow_layer, minimum=0, maximum=depth - 1
+        )
     activation = check_choice("activation", activation, ACTIVATION_CHOICES)
     return _assess(
         rms_z,
