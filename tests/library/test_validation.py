@@ -45,7 +45,7 @@ def test_width(width):
 @fast
 @given(value=bad_variance)
 def test_variances(value):
-    for name in ("multiplier", "bias_variance"):
+    for name in ("variance_factor", "bias_variance"):
         with pytest.raises(ValueError, match=f"{name} must be (finite|>= 0.0), got"):
             kl.simulate_forward(3, 4, **{name: value})
     with pytest.raises(ValueError, match="sigma_w2 must be finite and >= 0"):
