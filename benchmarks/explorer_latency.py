@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from kaiming_lab.explorer import explorer
-from kaiming_lab.explorer.model import ExplorerView
+from kaiming_lab.explorer.simulation import ExplorerView
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULTS = {"depth": 50, "width": 256, "activation": "relu", "seed": 0}
@@ -71,7 +71,7 @@ def raster_png(view: ExplorerView, pixel_ratio: float) -> bytes:
     depth = view.state.depth
     for ax, x, data, theory in (
         (axes[0], np.arange(depth), view.rms_z, view.theory_std),
-        (axes[1], np.arange(depth + 1), view.grad_var, view.grad_theory),
+        (axes[1], np.arange(depth + 1), view.mean_sq_grad, view.grad_theory),
     ):
         ax.plot(x, theory, "--", color="#D55E00", lw=2.2)
         ax.plot(x, data, "o", color="#0072B2", ms=4)

@@ -17,7 +17,7 @@ import numpy as np
 from ._validation import check_choice, check_float, check_int
 from .propagation import PropagationResult
 
-__all__ = ["layer_multiplier", "layer_statistic", "predicted_break_layer", "stats_table"]
+__all__ = ["layer_statistic", "predicted_break_layer", "relu_growth_factor", "stats_table"]
 
 #: Statistics :func:`layer_statistic` knows, with a short label for tables and axes.
 STATISTICS: dict[str, str] = {
@@ -52,7 +52,7 @@ def layer_statistic(result: PropagationResult, name: str) -> np.ndarray:
         return np.asarray(getattr(result, name), dtype=float).copy()
 
 
-def layer_multiplier(width: int, weight_std: float) -> float:
+def relu_growth_factor(width: int, weight_std: float) -> float:
     """Factor by which one ReLU layer multiplies ``Var(z)``: ``d Var(W) / 2``.
 
     Kaiming's ``Var(W) = 2/d`` makes it exactly 1; after ``h`` layers the

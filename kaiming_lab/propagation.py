@@ -9,8 +9,8 @@ measure (the lecture's ``f`` has a linear last layer; its ``z`` statistics
 are the same).
 
 Weights are drawn by a named initialiser and then multiplied by
-``sqrt(multiplier)``, so ``multiplier`` scales the weight *variance*:
-``multiplier = 1`` with ``init="kaiming"`` is ``Var(W) = 2 / d_h``.
+``sqrt(variance_factor)``, so ``variance_factor`` scales the weight *variance*:
+``variance_factor = 1`` with ``init="kaiming"`` is ``Var(W) = 2 / d_h``.
 
 Statistics are taken over all units and all inputs of a layer; they estimate
 expectations over the random weights and inputs (a single draw fluctuates
@@ -33,12 +33,11 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import initializers as init_mod
 from ._blas import one_blas_thread
 from ._validation import (
     MAX_DEPTH,
@@ -49,10 +48,20 @@ from ._validation import (
     check_float,
     check_int,
     check_memory,
-    check_widths,
 )
 from .activations import Activation, activation_argument
 from .streams import NetworkStreams
+from .weight_draws import (
+    _ARRAY_OVERHEAD,
+    INITS,
+    _describe_sizes,
+    _draw_layers,
+    _sigma_w2,
+    _weight_bytes,
+    draw_weights,
+    resolve_widths,
+    weight_variance_scale,
+)
 
 __all__ = [
     "INITS",
@@ -66,146 +75,12 @@ __all__ = [
 ]
 
 
-#: Bytes a numpy array object takes besides its data (header, shape, strides, list slot).
-_ARRAY_OVERHEAD = 160
-
-
-def _kaiming(shape, rng, activation: Activation, memory_budget: int | None = None):
-    return init_mod.kaiming_normal(
-        shape, a=activation.slope or 0.0, rng=rng, memory_budget=memory_budget
-    )
-
-
-def _kaiming_uniform(shape, rng, activation: Activation, memory_budget: int | None = None):
-    return init_mod.kaiming_uniform(
-        shape, a=activation.slope or 0.0, rng=rng, memory_budget=memory_budget
-    )
-
-
-def _kaiming_fan_out(shape, rng, activation: Activation, memory_budget: int | None = None):
-    return init_mod.kaiming_normal(
-        shape, a=activation.slope or 0.0, mode="fan_out", rng=rng, memory_budget=memory_budget
-    )
-
-
-def _xavier(shape, rng, activation: Activation, memory_budget: int | None = None):
-    return init_mod.xavier_normal(shape, rng=rng, memory_budget=memory_budget)
-
-
-def _xavier_uniform(shape, rng, activation: Activation, memory_budget: int | None = None):
-    return init_mod.xavier_uniform(shape, rng=rng, memory_budget=memory_budget)
-
-
-def _pytorch_default(shape, rng, activation: Activation, memory_budget: int | None = None):
-    return init_mod.pytorch_linear_default(shape, rng=rng, memory_budget=memory_budget)
-
-
-#: Named initialisers for the simulator, each called as
-#: ``draw(shape, rng, activation, memory_budget=None)``. ``kaiming`` uses the
-#: activation's own slope for a leaky ReLU (``a = slope``) and ``a = 0`` otherwise.
-INITS: dict[str, Callable[..., np.ndarray]] = {
-    "kaiming": _kaiming,
-    "kaiming_uniform": _kaiming_uniform,
-    "kaiming_fan_out": _kaiming_fan_out,
-    "xavier": _xavier,
-    "xavier_uniform": _xavier_uniform,
-    "pytorch_default": _pytorch_default,
-}
-
-
-def weight_variance_scale(
-    init: str, fan_in: int, fan_out: int, activation: str | Activation
-) -> float:
-    """``fan_in * Var(W)`` of a named initialiser: the ``sigma_w^2`` of the theory.
-
-    kaiming: ``2 / (1 + a^2)``; kaiming_fan_out: that times ``fan_in / fan_out``;
-    xavier: ``2 fan_in / (fan_in + fan_out)``; pytorch_default: ``1/3``.
-    """
-    init = check_choice("init", init, INITS)
-    fan_in = check_int("fan_in", fan_in, minimum=1)
-    fan_out = check_int("fan_out", fan_out, minimum=1)
-    act = activation_argument(activation)
-    slope = act.slope or 0.0
-    kaiming = 2.0 / (1.0 + slope**2)
-    if init in ("kaiming", "kaiming_uniform"):
-        return kaiming
-    if init == "kaiming_fan_out":
-        return kaiming * fan_in / fan_out
-    if init in ("xavier", "xavier_uniform"):
-        return 2.0 * fan_in / (fan_in + fan_out)
-    return 1.0 / 3.0
-
-
-def resolve_widths(depth: int, width: int | None, widths: Sequence[int] | None) -> list[int]:
-    """Return ``[d_0, d_1, ..., d_H]`` from ``depth`` and either ``width`` or ``widths``.
-
-    ``widths`` (length ``depth + 1``) wins when given; otherwise every layer,
-    the input included, has ``width`` units. ``depth`` is at most :data:`MAX_DEPTH`.
-    """
-    depth = check_int("depth", depth, minimum=1, maximum=MAX_DEPTH)
-    if widths is None:
-        if width is None:
-            raise TypeError("give either width (an int) or widths (a sequence of depth + 1 ints)")
-        return [check_int("width", width, minimum=1)] * (depth + 1)
-    dims = check_widths("widths", widths)
-    if len(dims) != depth + 1:
-        raise ValueError(
-            f"widths must have depth + 1 = {depth + 1} entries (d_0 .. d_H), got {len(dims)}"
-        )
-    return dims
-
-
-def _weight_bytes(widths: Sequence[int]) -> float:
-    """Memory of the weight matrices ``(d_{h+1}, d_h)``, headers included."""
-    pairs = itertools.pairwise(widths)
-    return float(sum(8.0 * a * b + _ARRAY_OVERHEAD for a, b in pairs))
-
-
 def _pass_bytes(widths: Sequence[int], batch: int, backward: bool) -> float:
     """Memory of one pass: a few ``(batch, d)`` work arrays, the records, and the stored ``z``."""
     work = 6.0 * 8.0 * batch * max(widths)
     records = 8.0 * 8.0 * len(widths)
     stored = 8.0 * batch * sum(widths[1:]) + _ARRAY_OVERHEAD * len(widths) if backward else 0.0
     return work + records + stored
-
-
-def _describe_sizes(
-    widths: Sequence[int], batch: int | None = None, *, as_widths: bool = False
-) -> str:
-    depth = len(widths) - 1
-    if len(set(widths)) == 1 and not as_widths:
-        sizes = f"depth={depth}, width={widths[0]}"
-    else:
-        shown = list(widths) if len(widths) <= 8 else [*widths[:3], "...", *widths[-2:]]
-        sizes = f"depth={depth}, widths={shown}"
-    return sizes if batch is None else f"{sizes}, batch={batch}"
-
-
-def draw_weights(
-    widths: Sequence[int],
-    *,
-    init: str = "kaiming",
-    activation: str | Activation = "relu",
-    rng: np.random.Generator | int | None = None,
-    memory_budget: int | None = None,
-) -> list[np.ndarray]:
-    """Draw ``W^(0) .. W^(H-1)`` with shapes ``(widths[h+1], widths[h])``.
-
-    ``widths`` needs at least two entries (``d_0`` and ``d_1``). A request whose
-    matrices exceed the memory budget (2 GiB by default) raises ``ValueError``
-    before anything is drawn.
-    """
-    dims = check_widths("widths", widths)
-    act = activation_argument(activation)
-    init = check_choice("init", init, INITS)
-    gen = as_generator(rng)
-    check_memory(_describe_sizes(dims, as_widths=True), _weight_bytes(dims), memory_budget)
-    return _draw(dims, init, act, gen, memory_budget)
-
-
-def _draw(dims, init, act, gen, memory_budget) -> list[np.ndarray]:
-    draw = INITS[init]
-    return [draw((dims[h + 1], dims[h]), gen, act, memory_budget) for h in range(len(dims) - 1)]
 
 
 @dataclass(frozen=True)
@@ -220,7 +95,7 @@ class PropagationResult:
     no longer fits a float64), ``rms_z`` (the root mean square of ``z``,
     computed so that it stays finite as long as ``z`` is), ``mean_x`` and
     ``second_moment_x`` (``E[x^2]``), ``zero_fraction`` (share of ``x`` exactly
-    0), ``max_abs_z``. ``grad_var`` (length ``H + 1``, index ``h`` is
+    0), ``max_abs_z``. ``mean_sq_grad`` (length ``H + 1``, index ``h`` is
     ``dL/dx^(h)``) is present when the backward pass was run.
     """
 
@@ -237,7 +112,7 @@ class PropagationResult:
     max_abs_z: np.ndarray
     overflow_layer: int | None = None
     underflow_layer: int | None = None
-    grad_var: np.ndarray | None = field(default=None, repr=False)
+    mean_sq_grad: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def depth(self) -> int:
@@ -363,7 +238,7 @@ def propagate(
     ``(d_{h+1}, d_h)`` array; ``biases`` ``None`` or one length-``d_{h+1}``
     vector per layer. With ``backward=True`` a gradient ``g ~ N(0, 1)`` is
     placed on the last layer's output and sent back: ``dz = dx * phi'(z)``,
-    ``dx_prev = dz @ W``; ``grad_var[h]`` is the pooled second moment of
+    ``dx_prev = dz @ W``; ``mean_sq_grad[h]`` is the pooled second moment of
     ``dL/dx^(h)`` (its mean is 0). ``sigma_w2`` and ``bias_variance`` are
     recorded for the theory, not used.
     """
@@ -387,8 +262,13 @@ def propagate(
         return _propagate(x, weights, act, biases, backward, gen, scale, bias_variance, widths)
 
 
-def _propagate(x, weights, act, biases, backward, gen, scale, bias_variance, widths):
-    """:func:`propagate` after its argument checks."""
+def _propagate(x, weights, act, biases, backward, gen, scale, bias_variance, widths, on_layer=None):
+    """:func:`propagate` after its argument checks (the loop every simulation here runs).
+
+    ``weights`` (and ``biases``) may be any sequence that yields the matrices
+    in order. ``on_layer(h, z, x)``, if given, sees each layer's ``z^(h)`` and
+    ``x^(h+1)`` as they are computed (the explorer keeps what it draws from them).
+    """
     depth = len(weights)
     nan = np.full(depth, np.nan)
     mean_sq_z, rms_z, mean_x, m2_x, zeros, max_z = (nan.copy() for _ in range(6))
@@ -410,6 +290,8 @@ def _propagate(x, weights, act, biases, backward, gen, scale, bias_variance, wid
             mean_x[h] = x.mean()
             m2_x[h] = np.mean(x * x)
             zeros[h] = np.mean(x == 0.0)
+            if on_layer is not None:
+                on_layer(h, z, x)
             if backward:
                 zs.append(z)
             if underflow is None and not np.any(x):
@@ -420,9 +302,9 @@ def _propagate(x, weights, act, biases, backward, gen, scale, bias_variance, wid
                     zeros[h + 1 :] = 1.0
                     break
 
-        grad_var = None
+        mean_sq_grad = None
         if backward:
-            grad_var = _backward(zs, weights, act, depth, x.shape[0], gen)
+            mean_sq_grad = _backward(zs, weights, act, depth, x.shape[0], gen)
 
     return PropagationResult(
         widths=tuple(widths),
@@ -438,7 +320,7 @@ def _propagate(x, weights, act, biases, backward, gen, scale, bias_variance, wid
         max_abs_z=max_z,
         overflow_layer=overflow,
         underflow_layer=underflow,
-        grad_var=grad_var,
+        mean_sq_grad=mean_sq_grad,
     )
 
 
@@ -453,18 +335,22 @@ def _root_mean_square(z: np.ndarray, largest: float) -> float:
 def _backward(
     zs, weights, act: Activation, depth: int, batch: int, gen: np.random.Generator
 ) -> np.ndarray:
-    """Second moment of ``dL/dx^(h)`` for ``h = 0 .. H`` (``nan`` where it cannot be formed)."""
-    grad_var = np.full(depth + 1, np.nan)
+    """Second moment of ``dL/dx^(h)`` for ``h = 0 .. H`` (``nan`` where it cannot be formed).
+
+    ``zs[h]`` only enters through ``act.derivative``, so for an activation
+    whose derivative depends on the sign alone ``numpy.sign(z)`` will do.
+    """
+    mean_sq_grad = np.full(depth + 1, np.nan)
     if len(zs) < depth:  # the forward pass overflowed; there is no gradient to send back
-        return grad_var
+        return mean_sq_grad
     dx = gen.standard_normal((batch, weights[-1].shape[0]))
-    grad_var[depth] = np.mean(dx * dx)
+    mean_sq_grad[depth] = np.mean(dx * dx)
     for h in range(depth - 1, -1, -1):
         dx = (dx * act.derivative(zs[h])) @ weights[h]
         if not np.all(np.isfinite(dx)):
             break
-        grad_var[h] = np.mean(dx * dx)
-    return grad_var
+        mean_sq_grad[h] = np.mean(dx * dx)
+    return mean_sq_grad
 
 
 def simulate_forward(
@@ -475,7 +361,7 @@ def simulate_forward(
     activation: str | Activation = "relu",
     slope: float = 0.01,
     init: str = "kaiming",
-    multiplier: float = 1.0,
+    variance_factor: float = 1.0,
     bias_variance: float = 0.0,
     batch: int = 256,
     seed: int | np.random.Generator | None = 0,
@@ -486,7 +372,7 @@ def simulate_forward(
     """Simulate one random ``depth``-layer network on a batch of inputs.
 
     Weights: ``init`` (see :data:`INITS`) scaled so that
-    ``Var(W^(h)) = multiplier * sigma_w^2(init) / d_h``. Biases:
+    ``Var(W^(h)) = variance_factor * sigma_w^2(init) / d_h``. Biases:
     ``b ~ N(0, bias_variance)``, or exactly 0 when ``bias_variance = 0``.
     Inputs: ``x ~ N(0, I)`` of shape ``(batch, d_0)`` unless ``x`` is given.
     An integer ``seed`` gives each part of the network its own random stream
@@ -508,7 +394,7 @@ def simulate_forward(
     act = activation_argument(activation, slope=slope)
     dims = resolve_widths(depth, width, widths)
     depth = len(dims) - 1
-    multiplier = check_float("multiplier", multiplier, minimum=0.0)
+    variance_factor = check_float("variance_factor", variance_factor, minimum=0.0)
     bias_variance = check_float("bias_variance", bias_variance, minimum=0.0)
     batch = check_int("batch", batch, minimum=1)
     init = check_choice("init", init, INITS)
@@ -527,26 +413,32 @@ def simulate_forward(
     )
 
     with one_blas_thread():
-        draw = INITS[init]
-        weights = [
-            draw((dims[h + 1], dims[h]), streams.weights(h), act, memory_budget)
-            for h in range(depth)
-        ]
-        factor = math.sqrt(multiplier)
-        if factor != 1.0:
-            for w in weights:
-                w *= factor
-        biases = None
-        if bias_variance > 0.0:
-            std_b = math.sqrt(bias_variance)
-            biases = [std_b * streams.biases(h).standard_normal(d) for h, d in enumerate(dims[1:])]
-        if x is None:
-            x = streams.inputs().standard_normal((batch, dims[0]))
-        sigma_w2 = np.array(
-            [
-                multiplier * weight_variance_scale(init, dims[h], dims[h + 1], act)
-                for h in range(depth)
-            ]
+        return _simulate(
+            dims,
+            act,
+            init,
+            variance_factor,
+            bias_variance,
+            batch,
+            backward,
+            x,
+            streams,
+            memory_budget,
         )
-        gen = streams.output_gradient()
-        return _propagate(x, weights, act, biases, backward, gen, sigma_w2, bias_variance, dims)
+
+
+def _simulate(
+    dims, act, init, variance_factor, bias_variance, batch, backward, x, streams, memory_budget=None
+) -> PropagationResult:
+    """:func:`simulate_forward` after its argument checks."""
+    weights = _draw_layers(dims, init, act, streams, variance_factor, memory_budget)
+    biases = None
+    if bias_variance > 0.0:
+        std_b = math.sqrt(bias_variance)
+        biases = [std_b * streams.biases(h).standard_normal(d) for h, d in enumerate(dims[1:])]
+    if x is None:
+        x = streams.inputs().standard_normal((batch, dims[0]))
+    pairs = itertools.pairwise(dims)
+    sigma_w2 = variance_factor * np.array([_sigma_w2(init, a, b, act) for a, b in pairs])
+    gen = streams.output_gradient()
+    return _propagate(x, weights, act, biases, backward, gen, sigma_w2, bias_variance, dims)

@@ -131,7 +131,7 @@
         detail += `; networks like it: rms(z) ×${sci(forward * lo)} to ×${sci(forward * hi)}`;
       }
     }
-    return {rms_z: rmsZ, theory_std: theoryStd, grad_var: grad, grad_theory: gt,
+    return {rms_z: rmsZ, theory_std: theoryStd, mean_sq_grad: grad, grad_theory: gt,
             status, headline, detail, overflow_layer: overflow, underflow_layer: underflow};
   }
 
@@ -221,7 +221,7 @@
     panel(root.querySelector(".kl-forward"), "forward: rms(z) per layer", "rms(z)",
           xs.slice(0, depth), view.rms_z, view.theory_std, [fLo, fHi], xmax);
     panel(root.querySelector(".kl-backward"), "backward: mean square of dL/dx per layer",
-          "mean (dL/dx)²", xs, view.grad_var, view.grad_theory, [bLo, bHi], xmax);
+          "mean (dL/dx)²", xs, view.mean_sq_grad, view.grad_theory, [bLo, bHi], xmax);
     const v = root.querySelector(".kl-verdict");
     v.querySelector(".kl-headline").textContent = view.headline;
     v.querySelector(".kl-headline").style.color = STATUS[view.status];
@@ -243,7 +243,7 @@
       const v = data.view;
       const depth = data.state.depth;
       draw(root, data, {...v, rms_z: v.rms_z.map(num), theory_std: v.theory_std.map(num),
-                        grad_var: v.grad_var.map(num), grad_theory: v.grad_theory.map(num)}, depth);
+                        mean_sq_grad: v.mean_sq_grad.map(num), grad_theory: v.grad_theory.map(num)}, depth);
       return;
     }
     const mult = root.querySelector("input.kl-multiplier");

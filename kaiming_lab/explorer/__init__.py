@@ -1,7 +1,8 @@
 """The interactive explorer app (notebook 06 and the Voila dashboard).
 
 - ``state``: the controls' values, their ranges and the initialiser presets.
-- ``simulation``: the cached network behind the controls and the view of a state.
+- ``network``: the network behind the controls, run by the library's loops.
+- ``simulation``: the model that turns a state into the view the figure draws.
 - ``verdict``: what the explorer says, decided by the theory.
 - ``figure``: the forward and backward panels (bqplot, drawn in the browser).
 - ``widgets``: the ipywidgets front end, a thin layer over the rest.
@@ -13,7 +14,6 @@
 
 from .simulation import ExplorerModel, simulate_state
 from .state import ExplorerState, preset_multiplier
-from .verdict import verdict
 from .widgets import ExplorerApp, explorer
 
 __all__ = [
@@ -23,5 +23,4 @@ __all__ = [
     "explorer",
     "preset_multiplier",
     "simulate_state",
-    "verdict",
 ]

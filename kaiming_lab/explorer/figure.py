@@ -28,9 +28,9 @@ with warnings.catch_warnings():
     )
     import bqplot as bq
 
-from .simulation import HIST_LIMIT, ExplorerView
-from .state import MAX_DEPTH
-from .verdict import network_range
+from .network import HIST_LIMIT
+from .simulation import ExplorerView
+from .state import DEPTH_RANGE
 
 __all__ = [
     "COMPACT_FIGURE_HEIGHT",
@@ -58,7 +58,7 @@ COMPACT_FONT_PX = 16
 #: Height of the histogram row in CSS pixels.
 HIST_HEIGHT = 170
 #: Depth axis lengths the x axis snaps to.
-DEPTH_AXIS = (10, 25, 50, MAX_DEPTH)
+DEPTH_AXIS = (10, 25, 50, DEPTH_RANGE[1])
 
 #: Okabe-Ito blue, vermillion, bluish green and sky blue, as in :data:`kaiming_lab.style.PALETTE`
 #: (spelled out so the app does not import matplotlib: a lighter, faster kernel).
@@ -257,24 +257,10 @@ class _LogPanel:
 
 
 def _assign(widget, **values) -> None:
-    """Set the traits of ``widget`` that change, in one message; none if nothing changes.
-
-    Arrays are compared by value: bqplot would otherwise send (and the
-    browser redraw) an equal array again.
-    """
-    changed = {}
-    for name, value in values.items():
-        old = getattr(widget, name)
-        if isinstance(value, np.ndarray):
-            same = isinstance(old, np.ndarray) and np.array_equal(old, value)
-        else:
-            same = old == value
-        if not same:
-            changed[name] = value
-    if changed:
-        with widget.hold_sync():
-            for name, value in changed.items():
-                setattr(widget, name, value)
+    """Set traits of ``widget`` in one message (traitlets and traittypes skip equal values)."""
+    with widget.hold_sync():
+        for name, value in values.items():
+            setattr(widget, name, value)
 
 
 class ExplorerFigure:
@@ -350,20 +336,11 @@ class ExplorerFigure:
     def update(self, view: ExplorerView, *, histograms: bool = True) -> None:
         """Send ``view``'s numbers to the panels (histograms only if ``histograms``)."""
         self.view = view
-        state = view.state
-        depth = state.depth
+        depth = view.state.depth
         xmax = float(next(n for n in DEPTH_AXIS if n >= depth))
-        lo, hi = np.array(
-            [network_range(h, state.width, state.activation) for h in range(depth + 1)]
-        ).T
-        with np.errstate(all="ignore"):
-            fwd_band = (view.theory_std * lo[:depth], view.theory_std * hi[:depth])
-            # the gradient's band widens from the output (layer depth) back to the input;
-            # squared, as the panel shows a mean square
-            bwd_band = (view.grad_theory * lo[::-1] ** 2, view.grad_theory * hi[::-1] ** 2)
-        self.forward.update(view.layers, view.rms_z, view.theory_std, fwd_band, xmax)
+        self.forward.update(view.layers, view.rms_z, view.theory_std, view.forward_band, xmax)
         self.backward.update(
-            np.arange(depth + 1.0), view.grad_var, view.grad_theory, bwd_band, xmax
+            np.arange(depth + 1.0), view.mean_sq_grad, view.grad_theory, view.backward_band, xmax
         )
         if histograms:
             self.update_histograms(view)

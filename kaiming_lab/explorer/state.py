@@ -12,16 +12,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 
-from .. import _validation
+from .._validation import check_choice, check_float, check_int
 from ..activations import Activation, get_activation
-from ..propagation import weight_variance_scale
+from ..weight_draws import _sigma_w2
 
 __all__ = [
     "ACTIVATION_CHOICES",
     "BACKWARD_SAMPLES",
     "BATCH_RANGE",
     "BIAS_RANGE",
-    "MAX_DEPTH",
+    "DEPTH_RANGE",
     "MAX_WIDTH",
     "MULTIPLIER_RANGE",
     "PRESETS",
@@ -33,8 +33,8 @@ __all__ = [
     "preset_multiplier",
 ]
 
-#: Deepest network the explorer shows; every depth is a slice of this one.
-MAX_DEPTH = 100
+#: Depths the explorer shows; every depth is the first layers of the deepest one.
+DEPTH_RANGE = (1, 100)
 #: Widest layer: 100 layers of ``width x width`` float64 weights are 210 MB at
 #: 512, the most a shared class server should be asked to hold or regenerate.
 MAX_WIDTH = 512
@@ -54,27 +54,13 @@ BATCH_RANGE = (128, 4096)
 BACKWARD_SAMPLES = 128
 #: Initialiser presets; ``custom`` leaves the multiplier where it is.
 PRESETS: tuple[str, ...] = ("kaiming", "xavier", "pytorch_default", "custom")
-
-
-def check_int(name: str, value: object, lo: int, hi: int) -> int:
-    """``value`` as an ``int`` if it is an integer (Python or numpy) in ``[lo, hi]``."""
-    return _validation.check_int(name, value, minimum=lo, maximum=hi)
-
-
-def check_float(name: str, value: object, lo: float, hi: float) -> float:
-    """``value`` as a ``float`` if it is a finite real number (Python or numpy) in ``[lo, hi]``.
-
-    The message states the whole range, as the control that would show it does.
-    """
-    value = _validation.check_float(name, value)
-    if not lo <= value <= hi:
-        raise ValueError(f"{name} must be a number between {lo:g} and {hi:g}, got {value!r}")
-    return value
-
-
-def check_choice(name: str, value: object, choices: tuple[str, ...]) -> str:
-    """``value`` normalised (case, ``-`` or spaces for ``_``) if it is one of ``choices``."""
-    return _validation.check_choice(name, value, choices)
+_FLOAT_RANGES = {"multiplier": MULTIPLIER_RANGE, "slope": (0.0, 1.0), "bias_variance": BIAS_RANGE}
+_INT_RANGES = {
+    "depth": DEPTH_RANGE,
+    "width": (1, MAX_WIDTH),
+    "seed": SEED_RANGE,
+    "batch": BATCH_RANGE,
+}
 
 
 def default_batch(width: int) -> int:
@@ -107,15 +93,14 @@ class ExplorerState:
 
     def __post_init__(self) -> None:
         put = object.__setattr__
-        put(self, "depth", check_int("depth", self.depth, 1, MAX_DEPTH))
-        put(self, "multiplier", check_float("multiplier", self.multiplier, *MULTIPLIER_RANGE))
-        put(self, "width", check_int("width", self.width, 1, MAX_WIDTH))
         put(self, "activation", check_choice("activation", self.activation, ACTIVATION_CHOICES))
-        put(self, "slope", check_float("slope", self.slope, 0.0, 1.0))
-        put(self, "bias_variance", check_float("bias_variance", self.bias_variance, *BIAS_RANGE))
-        put(self, "seed", check_int("seed", self.seed, *SEED_RANGE))
-        batch = default_batch(self.width) if self.batch is None else self.batch
-        put(self, "batch", check_int("batch", batch, *BATCH_RANGE))
+        for name, (lo, hi) in _FLOAT_RANGES.items():
+            put(self, name, check_float(name, getattr(self, name), minimum=lo, maximum=hi))
+        for name, (lo, hi) in _INT_RANGES.items():  # width first: batch's default needs it
+            value = getattr(self, name)
+            if name == "batch" and value is None:
+                value = default_batch(self.width)
+            put(self, name, check_int(name, value, minimum=lo, maximum=hi))
 
     @property
     def sigma_w2(self) -> float:
@@ -137,7 +122,7 @@ def preset_multiplier(
 ) -> float:
     """The multiplier of ``2 / fan_in`` that an initialiser preset gives.
 
-    Uses :func:`~kaiming_lab.propagation.weight_variance_scale` (``fan_in Var(W)``)
+    Uses :func:`~kaiming_lab.weight_draws.weight_variance_scale` (``fan_in Var(W)``)
     divided by 2:
 
     * ``kaiming``: ``1 / (1 + a^2)`` for a leaky ReLU of slope ``a``; 1 for ReLU,
@@ -153,11 +138,10 @@ def preset_multiplier(
         raise ValueError("preset 'custom' keeps the current multiplier; it has no value of its own")
     if not isinstance(activation, Activation):
         activation = check_choice("activation", activation, ACTIVATION_CHOICES)
-    slope = check_float("slope", slope, 0.0, 1.0)
-    act = get_activation(activation, slope=slope)
-    fan_in = check_int("fan_in", fan_in, 1, 10**9)
-    fan_out = fan_in if fan_out is None else check_int("fan_out", fan_out, 1, 10**9)
-    return weight_variance_scale(preset, fan_in, fan_out, act) / 2.0
+    act = get_activation(activation, slope=check_float("slope", slope, minimum=0.0, maximum=1.0))
+    fan_in = check_int("fan_in", fan_in)
+    fan_out = fan_in if fan_out is None else check_int("fan_out", fan_out)
+    return _sigma_w2(preset, fan_in, fan_out, act) / 2.0
 
 
 def fraction_label(value: float) -> str:

@@ -5,8 +5,8 @@ For a bias-free ReLU, leaky ReLU or linear network, scaling every weight by
 homogeneity), and ``dL/dx^(h)`` of a ``depth``-layer view by
 ``m^((depth-h)/2)``. So one stored run at ``m = 1`` gives this network's line
 at every variance: :func:`static_data` collects that run (``mean(z^2)`` per
-layer up to :data:`~kaiming_lab.explorer.state.MAX_DEPTH`, and the gradient's
-second moments for every depth), and the page's JavaScript
+layer up to depth 100, and the gradient's
+mean squares for every depth), and the page's JavaScript
 (``site/static_explorer.js``) rescales it, computes the theory's variance
 recursion and words the verdict as :func:`~kaiming_lab.explorer.verdict.assess`
 does. ``tests/browser/test_site.py`` checks the page's numbers against
@@ -23,9 +23,8 @@ import math
 
 import numpy as np
 
-from .._blas import one_blas_thread
 from .simulation import ExplorerModel
-from .state import MAX_DEPTH, ExplorerState
+from .state import DEPTH_RANGE, ExplorerState
 
 __all__ = ["static_data"]
 
@@ -40,7 +39,7 @@ def static_data(state: ExplorerState, *, model: ExplorerModel | None = None) -> 
 
     Keys: ``state`` (the fields of ``state``), ``rescalable``; if rescalable,
     ``mean_sq_z`` (``mean(z^(h)^2)`` at ``m = 1``, ``h = 0 .. 99``; ``None``
-    after an overflow), ``grad`` (``grad[d - 1]`` is the second moment of
+    after an overflow), ``grad`` (``grad[d - 1]`` is the mean square of
     ``dL/dx^(h)``, ``h = 0 .. d``, of the ``d``-layer view at ``m = 1``),
     ``input_second_moment``, ``ratio`` (``E[phi(z)^2] / q``, which for these
     positively homogeneous activations is also ``E[phi'(z)^2]``: ``(1 + a^2) / 2``),
@@ -56,23 +55,22 @@ def static_data(state: ExplorerState, *, model: ExplorerModel | None = None) -> 
         out["view"] = {
             "rms_z": _floats(view.rms_z),
             "theory_std": _floats(view.theory_std),
-            "grad_var": _floats(view.grad_var),
+            "mean_sq_grad": _floats(view.mean_sq_grad),
             "grad_theory": _floats(view.grad_theory),
             "status": view.status,
             "headline": view.assessment.headline,
             "detail": view.assessment.detail,
         }
         return out
-    base = dataclasses.replace(state, depth=MAX_DEPTH, multiplier=1.0)
-    with one_blas_thread():
-        run = model._run(base)
-        grads = [_floats(run.gradient(d, state.seed)) for d in range(1, MAX_DEPTH + 1)]
+    depths = range(DEPTH_RANGE[0], DEPTH_RANGE[1] + 1)
+    views = [model.compute(dataclasses.replace(state, depth=d, multiplier=1.0)) for d in depths]
+    deepest = views[-1]
     out.update(
-        mean_sq_z=_floats(run.mean_sq_z[:MAX_DEPTH]),
-        grad=grads,
-        input_second_moment=run.input_second_moment,
+        mean_sq_z=_floats(deepest.rms_z**2),
+        grad=[_floats(v.mean_sq_grad) for v in views],
+        input_second_moment=deepest.input_second_moment,
         ratio=float(state.get_activation().second_moment_ratio),
-        overflow_layer=run.overflow_layer,
-        underflow_layer=run.underflow_layer,
+        overflow_layer=deepest.overflow_layer,
+        underflow_layer=deepest.underflow_layer,
     )
     return out

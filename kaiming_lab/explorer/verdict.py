@@ -18,14 +18,14 @@ drifting inside or outside that range never changes the verdict.
 from __future__ import annotations
 
 import math
-import numbers
 from dataclasses import dataclass
 
 import numpy as np
 
-from .state import ACTIVATION_CHOICES, check_choice, check_int
+from .._validation import check_choice, check_int
+from .state import ACTIVATION_CHOICES
 
-__all__ = ["SPREAD_SDS", "THRESHOLD", "Verdict", "assess", "network_range", "verdict"]
+__all__ = ["SPREAD_SDS", "THRESHOLD", "Verdict", "assess", "network_range"]
 
 #: A predicted change of rms beyond this factor, up or down, is exploding / vanishing.
 THRESHOLD = 2.0
@@ -72,21 +72,26 @@ def network_range(steps: int, width: int, activation: str = "relu") -> tuple[flo
     variance about ``c / width``: ``c = 5`` for ReLU with Gaussian weights
     (exactly ``5 / width``, from ``Var(ReLU(g)^2) = 5/4``; notebooks 05 and 10),
     ``c = 2`` for linear layers (``Var(g^2) = 2``), and ``c = 5`` kept as a
-    rough stand-in for leaky ReLU and tanh. Over ``steps`` layers
-    ``log`` of the rms ratio is then roughly normal with mean
-    ``-c steps / (4 width)`` (the average of the mean square stays on the
-    theory, so the typical network sits a little below it) and standard
-    deviation ``0.5 sqrt(c steps / width)``. The range is that mean plus and
-    minus :data:`SPREAD_SDS` standard deviations (about 95 % of networks): an
-    approximation that says how far one network may stray, not a test.
+    rough stand-in for leaky ReLU and tanh. Over ``steps`` layers ``log`` of the
+    rms ratio is then roughly normal with mean ``-c steps / (4 width)`` (the
+    mean square stays on the theory, so the typical network sits a little below
+    it) and standard deviation ``0.5 sqrt(c steps / width)``. The range is that
+    mean plus and minus :data:`SPREAD_SDS` standard deviations (about 95 % of
+    networks): an approximation that says how far one network may stray, not a test.
     """
-    steps = check_int("steps", steps, 0, 10**6)
-    width = check_int("width", width, 1, 10**9)
+    steps = check_int("steps", steps, minimum=0, maximum=10**6)
+    width = check_int("width", width)
     activation = check_choice("activation", activation, ACTIVATION_CHOICES)
+    lo, hi = _network_range(np.array([steps]), width, activation)
+    return float(lo[0]), float(hi[0])
+
+
+def _network_range(steps: np.ndarray, width: int, activation: str) -> tuple[np.ndarray, ...]:
+    """:func:`network_range` for an array of ``steps``, after the argument checks."""
     c = 2.0 if activation == "linear" else 5.0
     centre = -c * steps / (4.0 * width)
-    half = SPREAD_SDS * 0.5 * math.sqrt(c * steps / width)
-    return math.exp(centre - half), math.exp(centre + half)
+    half = SPREAD_SDS * 0.5 * np.sqrt(c * steps / width)
+    return np.exp(centre - half), np.exp(centre + half)
 
 
 def _array(name: str, value: object, size: int | None) -> np.ndarray:
@@ -101,14 +106,6 @@ def _array(name: str, value: object, size: int | None) -> np.ndarray:
     if np.any(arr < 0) or np.any(arr == -np.inf):
         raise ValueError(f"{name} must not be negative, got minimum {np.nanmin(arr)!r}")
     return arr
-
-
-def _layer(name: str, value: object, depth: int) -> int | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be None or a layer index, got {value!r}")
-    return check_int(name, value, 0, depth - 1)
 
 
 def _ratio(last: float, first: float) -> float:
@@ -133,7 +130,7 @@ def assess(
     *,
     width: int,
     theory_std: np.ndarray,
-    grad_var: np.ndarray | None = None,
+    mean_sq_grad: np.ndarray | None = None,
     grad_theory: np.ndarray | None = None,
     overflow_layer: int | None = None,
     underflow_layer: int | None = None,
@@ -142,27 +139,47 @@ def assess(
     """The :class:`Verdict` for one view (see the module's docstring for the rule).
 
     ``rms_z`` and ``theory_std`` hold ``rms(z^(h))`` of this network and the
-    theory's ``sqrt(Var z^(h))`` for ``h = 0 .. L-1``; ``grad_var`` and
+    theory's ``sqrt(Var z^(h))`` for ``h = 0 .. L-1``; ``mean_sq_grad`` and
     ``grad_theory`` (optional, together) the mean square of ``dL/dx^(h)`` for
     ``h = 0 .. L``. ``nan`` in the measurements marks layers lost to overflow.
     """
     rms_z = _array("rms_z", rms_z, None)
     depth = rms_z.size
-    width = check_int("width", width, 1, 10**9)
+    width = check_int("width", width)
     if theory_std is None:
         raise ValueError("theory_std is required: the theory's prediction decides the verdict")
     theory_std = _array("theory_std", theory_std, depth)
     if np.any(np.isnan(theory_std)) or not theory_std[0] > 0:
         raise ValueError("theory_std must be positive at layer 0 and hold no nan")
-    if (grad_var is None) != (grad_theory is None):
-        raise ValueError("grad_var and grad_theory go together: give both or neither")
-    if grad_var is not None:
-        grad_var = _array("grad_var", grad_var, depth + 1)
+    if (mean_sq_grad is None) != (grad_theory is None):
+        raise ValueError("mean_sq_grad and grad_theory go together: give both or neither")
+    if mean_sq_grad is not None:
+        mean_sq_grad = _array("mean_sq_grad", mean_sq_grad, depth + 1)
         grad_theory = _array("grad_theory", grad_theory, depth + 1)
-    overflow_layer = _layer("overflow_layer", overflow_layer, depth)
-    underflow_layer = _layer("underflow_layer", underflow_layer, depth)
+    if overflow_layer is not None:
+        overflow_layer = check_int("overflow_layer", overflow_layer, minimum=0, maximum=depth - 1)
+    if underflow_layer is not None:
+        underflow_layer = check_int(
+            "underflow_layer", underflow_layer, minimum=0, maximum=depth - 1
+        )
     activation = check_choice("activation", activation, ACTIVATION_CHOICES)
+    return _assess(
+        rms_z,
+        width,
+        theory_std,
+        mean_sq_grad,
+        grad_theory,
+        overflow_layer,
+        underflow_layer,
+        activation,
+    )
 
+
+def _assess(
+    rms_z, width, theory_std, mean_sq_grad, grad_theory, overflow_layer, underflow_layer, activation
+) -> Verdict:
+    """:func:`assess` after its argument checks."""
+    depth = rms_z.size
     forward = _ratio(float(theory_std[-1]), float(theory_std[0]))
     backward = math.nan
     if grad_theory is not None:
@@ -188,40 +205,12 @@ def assess(
     else:
         measured = _ratio(float(rms_z[-1]), float(rms_z[0]))
         detail = f"This network: rms(z) ×{_sci(measured)}"
-        if grad_var is not None:
+        if mean_sq_grad is not None:
             with np.errstate(all="ignore"):
-                g = math.sqrt(_ratio(float(grad_var[0]), float(grad_var[-1])))
+                g = math.sqrt(_ratio(float(mean_sq_grad[0]), float(mean_sq_grad[-1])))
             detail += f", gradients ×{_sci(g)}" if math.isfinite(g) else ", gradients not finite"
         if depth > 1 and math.isfinite(forward) and forward > 0:
-            lo, hi = network_range(depth - 1, width, activation)
-            lo, hi = forward * lo, forward * hi
+            lo, hi = _network_range(np.array([depth - 1]), width, activation)
+            lo, hi = forward * float(lo[0]), forward * float(hi[0])
             detail += f"; networks like it: rms(z) ×{_sci(lo)} to ×{_sci(hi)}"
     return Verdict(status, headline, detail, forward, backward)
-
-
-def verdict(
-    rms_z: np.ndarray,
-    *,
-    width: int,
-    theory_std: np.ndarray | None = None,
-    grad_var: np.ndarray | None = None,
-    grad_theory: np.ndarray | None = None,
-    overflow_layer: int | None = None,
-    underflow_layer: int | None = None,
-    activation: str = "relu",
-) -> tuple[str, str]:
-    """``(status, sentence)`` for a run: :func:`assess` as a pair of strings.
-
-    ``theory_std`` is required (it decides); the sentence starts with the status word.
-    """
-    v = assess(
-        rms_z,
-        width=width,
-        theory_std=theory_std,
-        grad_var=grad_var,
-        grad_theory=grad_theory,
-        overflow_layer=overflow_layer,
-        underflow_layer=underflow_layer,
-        activation=activation,
-    )
-    return v.status, v.text

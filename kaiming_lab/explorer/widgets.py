@@ -1,29 +1,20 @@
 """ipywidgets front end of the explorer: controls wired to the model and the bqplot panels.
 
-``explorer()`` returns an :class:`ExplorerApp` (an ``ipywidgets.VBox``). Every
-control change builds an :class:`~kaiming_lab.explorer.ExplorerState`, asks the
-:class:`~kaiming_lab.explorer.ExplorerModel` for a view, sends its numbers to
-the :class:`~kaiming_lab.explorer.figure.ExplorerFigure` and the verdict to an
-``ipywidgets.HTML``. All the logic lives outside this module, so tests can set
-``.value`` on the controls and read the result without a browser.
+``explorer()`` returns an :class:`ExplorerApp` (an ``ipywidgets.VBox``). A control
+change builds an :class:`~kaiming_lab.explorer.ExplorerState`, asks the
+:class:`~kaiming_lab.explorer.ExplorerModel` for its view and hands that to the
+figure and the verdict line; tests set ``.value`` on the controls and read the result.
 
-CSS classes for tests and for anyone's browser automation:
-``kaiming-multiplier`` (the variance slider), ``kaiming-verdict`` (the
-verdict), ``kaiming-figure`` (the two main panels; their SVG changes on every
-move), ``kaiming-explorer`` (the whole app), and ``kaiming-<control>`` on
-every other control (``kaiming-depth``, ``kaiming-width``, ``kaiming-seed``,
-``kaiming-activation``, ``kaiming-preset``, ``kaiming-slope``,
-``kaiming-bias-variance``); ``kaiming-show-backward`` on the compact layout's
-panel switch, ``kaiming-compact`` on the compact app.
+CSS classes for tests and browser automation: ``kaiming-explorer`` (the app),
+``kaiming-verdict``, ``kaiming-figure`` (the two main panels), ``kaiming-<control>``
+on every control (``kaiming-multiplier``, ``kaiming-bias-variance``, ...),
+``kaiming-show-backward`` and ``kaiming-compact`` on the compact layout.
 
-``explorer(compact=True)`` is the layout for a slide (the lecture deck, a
-1024x768 projector at 150 % zoom): the variance slider, preset, activation,
-depth and width in three rows, the verdict, and one panel at a time (forward
-first; a "backward" button beside depth and width swaps them). Seed, slope and
-bias keep their values without a control on screen; the histograms and preset
-marks are left out.
-Its text is 16 px or more (:data:`~kaiming_lab.explorer.figure.COMPACT_FONT_PX`), 24 device
-pixels at that zoom; the full layout keeps its 13-16 px.
+``explorer(compact=True)`` is the layout for a slide (1024x768 at 150 % zoom): the
+variance slider, preset, activation, depth and width in three rows, the verdict,
+one panel at a time (a "backward" button swaps them), text of 16 px or more
+(:data:`~kaiming_lab.explorer.figure.COMPACT_FONT_PX`). Seed, slope and bias keep
+their values without a control on screen; histograms and preset marks are left out.
 """
 
 from __future__ import annotations
@@ -46,7 +37,7 @@ from .figure import (
 from .simulation import ExplorerModel, ExplorerView
 from .state import (
     BIAS_RANGE,
-    MAX_DEPTH,
+    DEPTH_RANGE,
     MULTIPLIER_RANGE,
     SEED_RANGE,
     WIDTH_CHOICES,
@@ -76,6 +67,16 @@ _PRESET_LABELS = (
 #: 5.55:1 on white, WCAG AA asks 4.5:1), and Okabe-Ito blue (5.19:1).
 STATUS_COLORS = {"exploding": THEORY_TEXT_COLOR, "vanishing": NETWORK_COLOR, "stable": "#00775A"}
 _FIELDS = tuple(f.name for f in dataclasses.fields(ExplorerState))
+#: Presets marked beside the slider, and their labels there.
+_MARKS = (("kaiming", "Kaiming"), ("xavier", "Xavier"), ("pytorch_default", "PyTorch"))
+
+
+def _control(kind: type, description: str, layout, **values) -> widgets.ValueWidget:
+    """A control with its label beside it, ``layout`` a width such as ``"250px"`` or a Layout."""
+    if isinstance(layout, str):
+        layout = widgets.Layout(width=layout)
+    style = {"description_width": "initial"}
+    return kind(description=description, style=style, layout=layout, **values)
 
 
 class ExplorerApp(widgets.VBox):
@@ -113,78 +114,40 @@ class ExplorerApp(widgets.VBox):
         self.view: ExplorerView | None = None
         self.redraws = 0
         self._quiet = False
+        self._presets: tuple[tuple, dict[str, float]] = ((), {})
         self._batch = state.batch if state.batch != ExplorerState(width=state.width).batch else None
-        narrow = {"description_width": "initial"}
         lo, hi = (math.log10(v) for v in MULTIPLIER_RANGE)
+        wide = widgets.Layout(flex="1 1 300px", min_width="260px", max_width="560px")
         self.controls: dict[str, widgets.ValueWidget] = {
-            "multiplier": widgets.FloatLogSlider(
-                value=state.multiplier,
-                base=10,
-                min=lo,
-                max=hi,
-                step=MULTIPLIER_STEP,
-                readout=False,
-                description="Var(W) in units of 2/width",
-                style=narrow,
-                layout=widgets.Layout(flex="1 1 300px", min_width="260px", max_width="560px"),
+            "multiplier": _control(
+                widgets.FloatLogSlider, "Var(W) in units of 2/width", wide, value=state.multiplier,
+                base=10, min=lo, max=hi, step=MULTIPLIER_STEP, readout=False,
             ),
-            "preset": widgets.Dropdown(
-                options=_PRESET_LABELS,
-                value="kaiming",
-                description="preset",
-                style=narrow,
-                layout=widgets.Layout(width="290px"),
+            "preset": _control(widgets.Dropdown, "preset", "290px", options=_PRESET_LABELS),
+            "depth": _control(
+                widgets.IntSlider, "depth", "250px", value=state.depth,
+                min=DEPTH_RANGE[0], max=DEPTH_RANGE[1],
             ),
-            "depth": widgets.IntSlider(
-                value=state.depth,
-                min=1,
-                max=MAX_DEPTH,
-                description="depth",
-                style=narrow,
-                layout=widgets.Layout(width="250px"),
+            "width": _control(
+                widgets.SelectionSlider, "width", "250px", options=WIDTH_CHOICES, value=state.width
             ),
-            "width": widgets.SelectionSlider(
-                options=list(WIDTH_CHOICES),
-                value=state.width,
-                description="width",
-                style=narrow,
-                layout=widgets.Layout(width="250px"),
+            "seed": _control(
+                widgets.BoundedIntText, "seed", "140px", value=state.seed,
+                min=SEED_RANGE[0], max=SEED_RANGE[1],
             ),
-            "seed": widgets.BoundedIntText(
-                value=state.seed,
-                min=SEED_RANGE[0],
-                max=SEED_RANGE[1],
-                description="seed",
-                style=narrow,
-                layout=widgets.Layout(width="140px"),
-            ),
-            "activation": widgets.Dropdown(
-                options=_ACTIVATION_LABELS,
+            "activation": _control(
+                widgets.Dropdown, "activation", "200px", options=_ACTIVATION_LABELS,
                 value=state.activation,
-                description="activation",
-                style=narrow,
-                layout=widgets.Layout(width="200px"),
             ),
-            "slope": widgets.FloatSlider(
-                value=state.slope,
-                min=0.0,
-                max=1.0,
-                step=0.01,
-                description="leaky slope a",
-                style=narrow,
-                disabled=state.activation != "leaky_relu",
-                layout=widgets.Layout(width="250px"),
+            "slope": _control(
+                widgets.FloatSlider, "leaky slope a", "250px", value=state.slope, max=1.0,
+                step=0.01, disabled=state.activation != "leaky_relu",
             ),
-            "bias_variance": widgets.FloatSlider(
-                value=state.bias_variance,
-                min=BIAS_RANGE[0],
-                max=BIAS_RANGE[1],
-                step=0.01,
-                description="Var(b)",
-                style=narrow,
-                layout=widgets.Layout(width="230px"),
+            "bias_variance": _control(
+                widgets.FloatSlider, "Var(b)", "230px", value=state.bias_variance,
+                min=BIAS_RANGE[0], max=BIAS_RANGE[1], step=0.01,
             ),
-        }
+        }  # fmt: skip
         c = self.controls
         for name, control in c.items():  # kaiming-multiplier, kaiming-bias-variance, ...
             control.add_class("kaiming-" + name.replace("_", "-"))
@@ -288,11 +251,20 @@ class ExplorerApp(widgets.VBox):
             batch=self._batch,
         )
 
-    def _preset_value(self, preset: str) -> float:
+    def _preset_values(self) -> dict[str, float]:
+        """Each preset's multiplier, computed again only when activation, slope or width move."""
         c = self.controls
-        return preset_multiplier(
-            preset, c["activation"].value, slope=float(c["slope"].value), fan_in=c["width"].value
-        )
+        key = (c["activation"].value, float(c["slope"].value), c["width"].value)
+        if self._presets[0] != key:
+            act, slope, width = key
+            values = {p: preset_multiplier(p, act, slope=slope, fan_in=width) for p, _ in _MARKS}
+            marks = " · ".join(f"{label} {fraction_label(values[p])}" for p, label in _MARKS)
+            self.marks.value = f"<span style='color:#444;font-size:14px'>presets: {marks}</span>"
+            self._presets = (key, values)
+        return self._presets[1]
+
+    def _preset_value(self, preset: str) -> float:
+        return self._preset_values()[preset]
 
     def _set_quietly(self, name: str, value) -> None:
         self._quiet = True
@@ -363,15 +335,6 @@ class ExplorerApp(widgets.VBox):
         self.readout.value = (
             f"<span style='font-size:{size}px'>× <b>{fraction_label(state.multiplier)}</b></span>"
         )
-        marks = " · ".join(
-            f"{label} {fraction_label(self._preset_value(key))}"
-            for label, key in (
-                ("Kaiming", "kaiming"),
-                ("Xavier", "xavier"),
-                ("PyTorch", "pytorch_default"),
-            )
-        )
-        self.marks.value = f"<span style='color:#444;font-size:14px'>presets: {marks}</span>"
         self.view = view
         self.redraws += 1
         return view

@@ -62,7 +62,7 @@ class ExplorerSnapshot:
 
     ``rms_z[h]`` is the root mean square of ``z^(h)`` (``h = 0 .. depth-1``)
     over units and inputs, ``theory_rms_z`` its wide-network prediction;
-    ``grad_ms[h]`` is the mean square of ``dL/dx^(h)`` (``h = 0 .. depth``,
+    ``mean_sq_grad[h]`` is the mean square of ``dL/dx^(h)`` (``h = 0 .. depth``,
     a standard normal gradient placed on the output ``x^(depth)``) and
     ``grad_theory`` its prediction, started from the measured value at the top.
     """
@@ -73,7 +73,7 @@ class ExplorerSnapshot:
     seed: int
     rms_z: np.ndarray
     theory_rms_z: np.ndarray
-    grad_ms: np.ndarray
+    mean_sq_grad: np.ndarray
     grad_theory: np.ndarray
 
 
@@ -92,14 +92,14 @@ def explorer_snapshot(
     width = check_int("width", width, minimum=1)
     multiplier = check_float("multiplier", multiplier, minimum=0.0, strict_minimum=True)
     run = simulate_forward(
-        depth, width, multiplier=multiplier, batch=batch, seed=seed, backward=True
+        depth, width, variance_factor=multiplier, batch=batch, seed=seed, backward=True
     )
     sigma_w2 = 2.0 * multiplier
     theory = predicted_variances(
         depth, sigma_w2=sigma_w2, input_second_moment=run.input_second_moment
     )
     grad_theory = predicted_gradient_variances(
-        [width] * (depth + 1), sigma_w2=sigma_w2, output_gradient_variance=run.grad_var[-1]
+        [width] * (depth + 1), sigma_w2=sigma_w2, output_gradient_variance=run.mean_sq_grad[-1]
     )
     return ExplorerSnapshot(
         depth=depth,
@@ -108,7 +108,7 @@ def explorer_snapshot(
         seed=seed,
         rms_z=run.rms_z,
         theory_rms_z=np.sqrt(theory),
-        grad_ms=run.grad_var,
+        mean_sq_grad=run.mean_sq_grad,
         grad_theory=grad_theory,
     )
 
@@ -162,9 +162,9 @@ def plot_backward_panel(snapshot: ExplorerSnapshot, ax: Axes | None = None) -> A
     ax = _axes(ax)
     layers = np.arange(snapshot.depth + 1)
     ax.plot(layers, snapshot.grad_theory, **_THEORY_STYLE)
-    ax.plot(layers, snapshot.grad_ms, **_NETWORK_STYLE)
+    ax.plot(layers, snapshot.mean_sq_grad, **_NETWORK_STYLE)
     style.reference_line(ax, float(snapshot.grad_theory[-1]))
-    _scale_y(ax, snapshot.grad_ms, snapshot.grad_theory)
+    _scale_y(ax, snapshot.mean_sq_grad, snapshot.grad_theory)
     ax.set(xlabel="layer h", ylabel=r"mean square of $\partial L/\partial x^{(h)}$")
     ax.set_title("backward")
     return ax

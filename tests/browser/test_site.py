@@ -156,7 +156,7 @@ def test_static_explorer_numbers_equal_the_python_explorer(site, offline_page):
     for multiplier, depth in SETTINGS:
         got = _page_view(page, multiplier, depth)
         view = model.compute(ExplorerState(multiplier=multiplier, depth=depth))
-        for key in ("rms_z", "theory_std", "grad_var", "grad_theory"):
+        for key in ("rms_z", "theory_std", "mean_sq_grad", "grad_theory"):
             want = getattr(view, key).tolist()
             assert len(got[key]) == len(want), (multiplier, depth, key)
             bad = [
@@ -190,7 +190,7 @@ def test_static_explorer_numbers_equal_the_python_explorer_for_other_activations
             [data, multiplier, depth],
         )
         view = model.compute(dataclasses.replace(base, multiplier=multiplier, depth=depth))
-        for key in ("rms_z", "theory_std", "grad_var", "grad_theory"):
+        for key in ("rms_z", "theory_std", "mean_sq_grad", "grad_theory"):
             want = getattr(view, key).tolist()
             assert all(_close(g, w) for g, w in zip(got[key], want, strict=True)), key
         assert got["headline"] == view.assessment.headline, (activation, multiplier, depth)

@@ -19,7 +19,8 @@ from kaiming_lab.explorer.figure import (
     COMPACT_RIGHT_MARGIN,
     FIGURE_HEIGHT,
 )
-from kaiming_lab.explorer.model import BACKWARD_SAMPLES, MAX_DEPTH, ExplorerState, simulate_state
+from kaiming_lab.explorer.simulation import simulate_state
+from kaiming_lab.explorer.state import BACKWARD_SAMPLES, DEPTH_RANGE, ExplorerState
 from kaiming_lab.explorer.widgets import MULTIPLIER_STEP, ExplorerApp, explorer
 
 RTOL = 1e-10
@@ -31,7 +32,7 @@ def app() -> ExplorerApp:
 
 
 def _reference(state: ExplorerState):
-    return simulate_state(state, depth=MAX_DEPTH)
+    return simulate_state(state, depth=DEPTH_RANGE[1])
 
 
 def _check_against_simulator(app: ExplorerApp) -> None:
@@ -90,7 +91,7 @@ def test_leaky_relu_slope_and_seed_match_the_simulator(app):
     assert not c["slope"].disabled
     c["slope"].value = 0.2
     c["seed"].value = 5
-    c["depth"].value = MAX_DEPTH
+    c["depth"].value = DEPTH_RANGE[1]
     c["preset"].value = "custom"
     c["multiplier"].value = 2.0
     _check_against_simulator(app)
@@ -174,9 +175,9 @@ def test_a_preset_redraws_once_and_reads_as_a_fraction(app):
         (
             {"multiplier": 100},
             ValueError,
-            "multiplier must be a number between 0.1 and 10, got 100",
+            "multiplier must be <= 10.0, got 100.0",
         ),
-        ({"multiplier": 0.01}, ValueError, "between 0.1 and 10"),
+        ({"multiplier": 0.01}, ValueError, "multiplier must be >= 0.1, got 0.01"),
         ({"width": 3}, ValueError, "width must be one of the width slider's stops 2, 4, 8"),
         ({"width": 6000}, ValueError, "width must be an integer between 1 and 512, got 6000"),
         ({"depth": 101}, ValueError, "depth must be an integer between 1 and 100"),
@@ -350,3 +351,27 @@ def test_verdict_and_key_use_the_text_shades():
     assert app.view.status == "exploding"
     assert THEORY_TEXT_COLOR in app.verdict.value and THEORY_COLOR not in app.verdict.value
     assert THEORY_TEXT_COLOR in app.key.value and THEORY_COLOR not in app.key.value
+
+
+def test_preset_marks_are_computed_again_only_when_activation_slope_or_width_move(app, monkeypatch):
+    import kaiming_lab.explorer.widgets as w
+
+    calls: list[str] = []
+    original = w.preset_multiplier
+
+    def counting(preset, *args, **kwargs):
+        calls.append(preset)
+        return original(preset, *args, **kwargs)
+
+    monkeypatch.setattr(w, "preset_multiplier", counting)
+    c = app.controls
+    before = app.marks.value
+    for name, value in (("multiplier", 1.1), ("depth", 30), ("seed", 4), ("preset", "xavier")):
+        c[name].value = value
+    assert calls == [] and app.marks.value == before
+    c["width"].value = 64
+    assert sorted(calls) == ["kaiming", "pytorch_default", "xavier"]
+    assert app.marks.value == before  # the fractions of 2/fan_in do not depend on the width
+    c["activation"].value = "leaky_relu"
+    c["slope"].value = 0.5
+    assert len(calls) == 9 and "Kaiming 4/5" in app.marks.value

@@ -112,7 +112,7 @@ def test_rms_inset_draws_the_chosen_run_on_a_linear_axis() -> None:
     from kaiming_lab.lessons.nb02_scale import plot_rms_with_linear_inset
 
     runs = {
-        "small": simulate_forward(20, 16, multiplier=0.25, seed=1),
+        "small": simulate_forward(20, 16, variance_factor=0.25, seed=1),
         "kaiming": simulate_forward(20, 16, seed=1),
     }
     ax, box = plot_rms_with_linear_inset(runs, "kaiming")
@@ -123,7 +123,7 @@ def test_rms_inset_draws_the_chosen_run_on_a_linear_axis() -> None:
         plot_rms_with_linear_inset(runs, "xavier")
     plt.close("all")
     # a run that overflows adds a dotted line of its own: the inset still takes its curve's colour
-    broken = {"huge": simulate_forward(350, 16, multiplier=100.0, seed=1), **runs}
+    broken = {"huge": simulate_forward(350, 16, variance_factor=100.0, seed=1), **runs}
     assert broken["huge"].overflow_layer is not None
     ax, box = plot_rms_with_linear_inset(broken, "kaiming")
     main = next(line for line in ax.get_lines() if line.get_label() == "kaiming")

@@ -40,13 +40,13 @@ def kaiming_snapshot():
 def test_snapshot_is_the_simulators_run(kaiming_snapshot):
     run = simulate_forward(20, 64, batch=512, seed=3, backward=True)
     assert np.array_equal(kaiming_snapshot.rms_z, run.rms_z)
-    assert np.array_equal(kaiming_snapshot.grad_ms, run.grad_var)
-    assert kaiming_snapshot.rms_z.shape == (20,) and kaiming_snapshot.grad_ms.shape == (21,)
+    assert np.array_equal(kaiming_snapshot.mean_sq_grad, run.mean_sq_grad)
+    assert kaiming_snapshot.rms_z.shape == (20,) and kaiming_snapshot.mean_sq_grad.shape == (21,)
 
 
 def test_snapshot_theory_is_flat_at_kaiming_and_follows_m_to_the_depth(kaiming_snapshot):
     assert np.allclose(kaiming_snapshot.theory_rms_z, kaiming_snapshot.theory_rms_z[0])
-    assert np.allclose(kaiming_snapshot.grad_theory, kaiming_snapshot.grad_ms[-1])
+    assert np.allclose(kaiming_snapshot.grad_theory, kaiming_snapshot.mean_sq_grad[-1])
     hot = explorer_snapshot(depth=20, width=64, multiplier=1.1, seed=3)
     h = np.arange(20)
     assert np.allclose(hot.theory_rms_z / hot.theory_rms_z[0], 1.1 ** (h / 2))

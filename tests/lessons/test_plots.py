@@ -9,7 +9,7 @@ import pytest
 from scipy import stats
 
 from kaiming_lab import Estimate, simulate_forward, style
-from kaiming_lab.diagnostics import layer_multiplier
+from kaiming_lab.diagnostics import relu_growth_factor
 from kaiming_lab.ensembles import simulate_networks
 from kaiming_lab.lessons.plots import (
     plot_ensemble,
@@ -48,7 +48,7 @@ def test_import_leaves_rcparams_alone() -> None:
 
 def test_layer_statistic_uses_log_scale_for_decades() -> None:
     runs = {
-        "small": simulate_forward(20, 32, multiplier=0.1, seed=0),
+        "small": simulate_forward(20, 32, variance_factor=0.1, seed=0),
         "right": simulate_forward(20, 32, seed=0),
     }
     ax = plot_layer_statistic(runs, "rms_z")
@@ -72,7 +72,7 @@ def test_linear_scale_when_flat() -> None:
 def test_extreme_runs_draw_without_warnings() -> None:
     # values near the float64 limits: drawn as exponents, break layers marked
     runs = {
-        label: simulate_forward(450, 64, multiplier=layer_multiplier(64, s), batch=4, seed=1)
+        label: simulate_forward(450, 64, variance_factor=relu_growth_factor(64, s), batch=4, seed=1)
         for label, s in [("small", 0.005), ("large", 1.0)]
     }
     assert runs["small"].underflow_layer is not None and runs["large"].overflow_layer is not None
@@ -111,7 +111,7 @@ def test_ensemble_plot_picks_a_linear_axis_within_a_decade(ensemble) -> None:
 
 
 def test_ensemble_plot_goes_log_beyond_a_decade(ensemble) -> None:
-    small = simulate_networks(20, depth=5, width=16, seed=1, init="xavier", multiplier=0.1)
+    small = simulate_networks(20, depth=5, width=16, seed=1, init="xavier", variance_factor=0.1)
     ax = plot_ensemble(ensemble, n_single=0)
     plot_ensemble(small, ax=ax, n_single=0, label="small")
     assert ax.get_yscale() == "log"

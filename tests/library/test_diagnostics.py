@@ -9,9 +9,9 @@ import pytest
 
 from kaiming_lab import simulate_forward
 from kaiming_lab.diagnostics import (
-    layer_multiplier,
     layer_statistic,
     predicted_break_layer,
+    relu_growth_factor,
     stats_table,
 )
 
@@ -26,7 +26,7 @@ def test_layer_statistics_from_a_run() -> None:
 
 
 def test_multiplier_and_break_layer() -> None:
-    assert layer_multiplier(128, math.sqrt(2 / 128)) == pytest.approx(1.0)
+    assert relu_growth_factor(128, math.sqrt(2 / 128)) == pytest.approx(1.0)
     # std 1 growing x10 per layer passes 1e5 at layer 6 (10^5 is not above 1e5)
     assert predicted_break_layer(100.0, 1.0, 1e5 * 1.0001) == 6
     assert predicted_break_layer(0.01, 1.0, 1e-3 * 0.999) == 4
@@ -42,7 +42,7 @@ def test_multiplier_and_break_layer() -> None:
 
 def test_std_z_stays_finite_where_the_variance_overflows() -> None:
     # x1e6 variance per layer: |z| ~ 1e3^h passes 1e154 (z^2 overflows) near layer 51
-    run = simulate_forward(80, 16, multiplier=1e6, batch=4, seed=0)
+    run = simulate_forward(80, 16, variance_factor=1e6, batch=4, seed=0)
     rms_z = layer_statistic(run, "rms_z")
     finite_z = run.overflow_layer if run.overflow_layer is not None else run.depth
     assert np.isinf(run.mean_sq_z[finite_z - 1])
@@ -50,8 +50,8 @@ def test_std_z_stays_finite_where_the_variance_overflows() -> None:
 
 
 def test_predicted_break_matches_a_simulation() -> None:
-    m = layer_multiplier(64, 1.0)  # 32 per layer, sqrt(32) is 0.75 decades a layer
-    run = simulate_forward(450, 64, multiplier=m, batch=4, seed=2)
+    m = relu_growth_factor(64, 1.0)  # 32 per layer, sqrt(32) is 0.75 decades a layer
+    run = simulate_forward(450, 64, variance_factor=m, batch=4, seed=2)
     predicted = predicted_break_layer(m, math.sqrt(2 * m), float(np.finfo(float).max))
     # A typical network lags the expectation: ln(var) of one network has mean
     # about -5h/(2n) below ln of the expected variance, i.e. 5h/(4n) in ln std.

@@ -345,7 +345,7 @@ SPECS = [
             "activation": BAD_NAME,
             "slope": [*BAD_NONNEGATIVE, 2.0],
             "init": BAD_NAME,
-            "multiplier": [*BAD_NONNEGATIVE, 1e400],
+            "variance_factor": [*BAD_NONNEGATIVE, 1e400],
             "bias_variance": BAD_NONNEGATIVE,
             "batch": [*BAD_POSITIVE_INT, 10**9],
             "seed": BAD_SEED,
@@ -578,7 +578,7 @@ SPECS = [
         {"result": [None, "run", {}], "name": BAD_NAME},
     ),
     Spec(
-        diagnostics.layer_multiplier,
+        diagnostics.relu_growth_factor,
         {"width": 4, "weight_std": 0.5},
         {"width": BAD_POSITIVE_INT, "weight_std": [*BAD_NONNEGATIVE, 1e200]},
     ),
@@ -713,7 +713,7 @@ text = st.text(max_size=4)
 @given(value=st.one_of(non_finite, negative, text, st.booleans()))
 def test_random_bad_variances(value):
     for func, name in [
-        (lambda v: kl.simulate_forward(2, 3, batch=2, multiplier=v), "multiplier"),
+        (lambda v: kl.simulate_forward(2, 3, batch=2, variance_factor=v), "variance_factor"),
         (lambda v: kl.simulate_forward(2, 3, batch=2, bias_variance=v), "bias_variance"),
         (lambda v: kl.predicted_variances(3, sigma_b2=v), "sigma_b2"),
         (lambda v: kl.predicted_variances(3, sigma_w2=v), "sigma_w2"),

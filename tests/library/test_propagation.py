@@ -61,7 +61,7 @@ def test_kaiming_relu_keeps_the_variance_flat_over_32_layers():
 
 @pytest.mark.parametrize("multiplier", [0.5, 1.5])
 def test_variance_grows_or_shrinks_as_multiplier_to_the_h(multiplier):
-    ratios = ratios_to_theory(150, 32, 128, multiplier=multiplier)
+    ratios = ratios_to_theory(150, 32, 128, variance_factor=multiplier)
     assert_mean_one(ratios, 4.5)
     q = kl.predicted_variances(32, sigma_w2=2.0 * multiplier)
     np.testing.assert_allclose(q[1:] / q[:-1], multiplier)
@@ -135,7 +135,7 @@ def no_warnings(**kwargs) -> kl.PropagationResult:
 
 
 def test_overflow_is_reported_at_the_layer_theory_predicts():
-    r = no_warnings(depth=120, width=64, multiplier=1e6, seed=0, backward=True)
+    r = no_warnings(depth=120, width=64, variance_factor=1e6, seed=0, backward=True)
     assert r.status == "overflow" and "overflow" in r.describe()
     h = r.overflow_layer
     # theory in log space (the variance itself overflows first): for ReLU,
@@ -148,11 +148,11 @@ def test_overflow_is_reported_at_the_layer_theory_predicts():
     # the std stays finite up to the overflow; the variance (its square) gives out earlier
     assert np.all(np.isfinite(r.rms_z[:h])) and np.isinf(r.mean_sq_z[h - 1])
     np.testing.assert_allclose(r.rms_z[:40], np.sqrt(r.mean_sq_z[:40]), rtol=1e-12)
-    assert np.all(np.isnan(r.grad_var))
+    assert np.all(np.isnan(r.mean_sq_grad))
 
 
 def test_underflow_is_reported_and_later_layers_are_zero():
-    r = no_warnings(depth=120, width=64, multiplier=1e-6, seed=0)
+    r = no_warnings(depth=120, width=64, variance_factor=1e-6, seed=0)
     assert r.status == "underflow" and "exactly 0" in r.describe()
     h = r.underflow_layer
     std = np.sqrt(kl.predicted_variances(120, sigma_w2=r.sigma_w2))
@@ -161,14 +161,16 @@ def test_underflow_is_reported_and_later_layers_are_zero():
 
 
 def test_zero_weights_underflow_at_once():
-    r = no_warnings(depth=5, width=4, multiplier=0.0, seed=0)
+    r = no_warnings(depth=5, width=4, variance_factor=0.0, seed=0)
     assert r.underflow_layer == 0
 
 
 @pytest.mark.parametrize("activation", kl.ACTIVATIONS)
 def test_every_activation_survives_extremes(activation):
     for multiplier in (1e-8, 1e8):
-        r = no_warnings(depth=100, width=8, batch=4, activation=activation, multiplier=multiplier)
+        r = no_warnings(
+            depth=100, width=8, batch=4, activation=activation, variance_factor=multiplier
+        )
         assert r.describe()
 
 
@@ -177,7 +179,7 @@ def test_backward_kaiming_fan_out_keeps_gradients_flat():
     rows = []
     for seed in range(200):
         r = kl.simulate_forward(6, widths=widths, init="kaiming_fan_out", seed=seed, backward=True)
-        rows.append(r.grad_var / r.grad_var[-1])
+        rows.append(r.mean_sq_grad / r.mean_sq_grad[-1])
     est = [estimate_mean(np.array(rows)[:, h]) for h in range(7)]
     for h, e in enumerate(est):
         assert e.agrees_with(1.0, 4.5), (h, e)
@@ -189,7 +191,7 @@ def test_backward_kaiming_fan_in_telescopes_to_the_width_ratio():
     for seed in range(200):
         r = kl.simulate_forward(4, widths=widths, seed=seed, backward=True)
         predicted = kl.predicted_gradient_variances(widths, sigma_w2=r.sigma_w2)
-        rows.append(r.grad_var / r.grad_var[-1] / predicted)
+        rows.append(r.mean_sq_grad / r.mean_sq_grad[-1] / predicted)
     for h in range(5):
         assert estimate_mean(np.array(rows)[:, h]).agrees_with(1.0, 4.5)
     assert kl.predicted_gradient_variances(widths)[0] == pytest.approx(64 / 256)

@@ -99,17 +99,17 @@ def test_mixed_case_leaky_relu_keeps_its_slope():
 
 
 def test_numpy_scalars_work_like_python_numbers():
-    plain = kl.simulate_forward(3, 8, batch=4, multiplier=0.5, seed=1, backward=True)
+    plain = kl.simulate_forward(3, 8, batch=4, variance_factor=0.5, seed=1, backward=True)
     numpy = kl.simulate_forward(
         np.int64(3),
         np.int32(8),
         batch=np.int16(4),
-        multiplier=np.float32(0.5),
+        variance_factor=np.float32(0.5),
         seed=np.uint8(1),
         backward=np.bool_(True),
     )
     np.testing.assert_array_equal(plain.mean_sq_z, numpy.mean_sq_z)
-    np.testing.assert_array_equal(plain.grad_var, numpy.grad_var)
+    np.testing.assert_array_equal(plain.mean_sq_grad, numpy.mean_sq_grad)
     assert kl.kaiming_std((np.int64(6), np.int64(5)), a=np.float32(0.0)) == kl.kaiming_std((6, 5))
     assert kl.he_truncated_normal((3, 3), corrected=np.bool_(False), rng=0).shape == (3, 3)
     assert kl.truncated_normal_std(np.float32(2.0)) == kl.truncated_normal_std(2.0)
@@ -229,7 +229,7 @@ def test_simulator_is_bit_identical_under_one_and_two_threads():
             r = kl.simulate_forward(6, 384, batch=384, seed=3, backward=True)
         results.append(r)
     np.testing.assert_array_equal(results[0].mean_sq_z, results[1].mean_sq_z)
-    np.testing.assert_array_equal(results[0].grad_var, results[1].grad_var)
+    np.testing.assert_array_equal(results[0].mean_sq_grad, results[1].mean_sq_grad)
 
 
 def test_gradient_norms_at_init_run_blas_on_one_thread(monkeypatch):

@@ -103,7 +103,7 @@ def test_the_explorer_draws_only_the_layers_it_shows(monkeypatch):
         return original(self, layer)
 
     monkeypatch.setattr(NetworkStreams, "weights", counting)
-    model = sim.ExplorerModel(cache_bytes=2**26)
+    model = sim.ExplorerModel()
     model.compute(ExplorerState(depth=12, width=64, seed=3))
     assert sorted(set(drawn)) == list(range(12))
     drawn.clear()
