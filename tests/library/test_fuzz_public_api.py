@@ -34,6 +34,7 @@ from scipy import stats
 import kaiming_lab as kl
 import kaiming_lab.explorer as ex
 from kaiming_lab import diagnostics, ensembles
+from kaiming_lab.explorer import verdict
 
 NAN, INF = math.nan, math.inf
 
@@ -535,7 +536,6 @@ SPECS = [
     Spec(
         ex.ExplorerApp, {}, {"state": [3, "s", {}], "model": [3, "m"], "compact": ["no", 1, None]}
     ),
-    Spec(ex.ExplorerModel, {}, {"cache_bytes": BAD_BUDGET}),
     Spec(ex.ExplorerModel().compute, {"state": STATE}, {"state": [None, 3, "s", {}]}),
     Spec(
         ex.preset_multiplier,
@@ -558,13 +558,13 @@ SPECS = [
         },
     ),
     Spec(
-        ex.verdict,
+        verdict.assess,
         {"rms_z": STATE_RUN.rms_z, "width": 8, "theory_std": STATE_RUN.rms_z},
         {
             "rms_z": [None, "a", [], [[1.0]], -np.ones(3)],
             "width": [0, -1, 1.5, "3", True, None],
             "theory_std": ["a", [1.0], np.full(3, NAN)],
-            "grad_var": ["a", [1.0]],
+            "mean_sq_grad": ["a", [1.0]],
             "grad_theory": ["a", [1.0]],
             "overflow_layer": [-1, 1.5, "2", True],
             "underflow_layer": [-1, 1.5, "2", True],
