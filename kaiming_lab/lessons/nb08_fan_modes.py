@@ -31,7 +31,6 @@ from matplotlib.figure import Figure
 from scipy.special import logsumexp
 
 from .. import style
-from .._validation import check_choice, check_float, check_int
 from ..fan_modes import (
     MODES,
     PassSamples,
@@ -97,12 +96,13 @@ def initial_loss(
     ``last_scale``), ``batch`` inputs ``x ~ N(0, I)`` and uniform random
     labels among ``widths[-1]`` classes. The loss is ``logsumexp(logits) -
     logits[label]``, averaged per network; the estimate's standard error comes
-    from the spread between the independent networks.
+    from the spread between the independent networks, so ``n_networks >= 2``
+    (``widths`` are checked by :func:`~kaiming_lab.propagation.draw_weights`).
     """
-    mode = check_choice("mode", mode, MODES)
-    last_scale = check_float("last_scale", last_scale, minimum=0.0)
-    n_networks = check_int("n_networks", n_networks, minimum=2)
-    batch = check_int("batch", batch, minimum=1)
+    if mode not in _INIT:
+        raise ValueError(f"mode must be one of {list(_INIT)}, got {mode!r}")
+    if n_networks < 2:
+        raise ValueError(f"n_networks must be >= 2 for a standard error, got {n_networks!r}")
     rng = np.random.default_rng(seed)
     per_net, top_p = np.empty(n_networks), np.empty(n_networks)
     for n in range(n_networks):
@@ -287,16 +287,18 @@ def fan_mode_view(
     """The slider's update: widths from ``profile``, predictions, and a small simulation.
 
     Pure: the same arguments give the same view (the simulation is seeded).
+    ``profile`` is a key of :data:`PROFILES`; ``depth`` and ``mode`` are checked by
+    :func:`~kaiming_lab.fan_modes.width_profile` and
+    :func:`~kaiming_lab.fan_modes.simulate_passes` (the slider keeps ``depth``
+    within :data:`DEPTH_RANGE`).
     """
-    depth = check_int("depth", depth, minimum=DEPTH_RANGE[0], maximum=DEPTH_RANGE[1])
-    profile = check_choice("profile", profile, PROFILES)
-    profile = next(name for name in PROFILES if name.lower() == profile)
-    mode = check_choice("mode", mode, MODES)
+    if profile not in PROFILES:
+        raise ValueError(f"profile must be one of {list(PROFILES)}, got {profile!r}")
     widths = width_profile(PROFILES[profile], depth)
     sim = simulate_passes(widths, mode, n_networks=n_networks, batch=batch, seed=seed)
     return FanModeView(
         profile=profile,
-        mode=mode,
+        mode=sim.mode,
         widths=tuple(widths),
         forward_theory=forward_variances(widths, mode),
         backward_theory=backward_variances(widths, mode),

@@ -21,7 +21,6 @@ from scipy import stats
 
 from .. import signal_geometry as sg
 from .. import style
-from .._validation import as_generator, check_float, check_int
 from ..activations import get_activation
 from .checks import CheckResult, as_number, call_student
 
@@ -84,9 +83,12 @@ class FiniteWidthView:
 def finite_width_view(
     depth: int, width: int, *, n_networks: int = 4000, seed: int = 0
 ) -> FiniteWidthView:
-    """What the finite-width slider shows for ``depth`` layers of ``width`` units (pure)."""
-    depth = check_int("depth", depth, minimum=DEPTH_RANGE[0], maximum=DEPTH_RANGE[1])
-    width = check_int("width", width, minimum=WIDTH_RANGE[0], maximum=WIDTH_RANGE[1])
+    """What the finite-width slider shows for ``depth`` layers of ``width`` units (pure).
+
+    ``depth`` and ``width`` are checked by
+    :func:`~kaiming_lab.signal_geometry.sample_log_norm_ratio`; the sliders keep them
+    within :data:`DEPTH_RANGE` and :data:`WIDTH_RANGE`.
+    """
     samples = sg.sample_log_norm_ratio(width, depth, n_networks, np.random.default_rng(seed))
     mean, var = sg.relu_log_ratio_moments(width)
     return FiniteWidthView(depth, width, samples, depth * mean, depth * var)
@@ -168,9 +170,9 @@ def finite_width_widget(depth: int = 20, width: int = 128):
 
 
 def correlation_pair(c: float, width: int, rng: np.random.Generator) -> np.ndarray:
-    """Two vectors of length ``width`` with cosine exactly ``c`` and mean square exactly 1."""
-    c = check_float("c", c, minimum=-1.0, maximum=1.0)
-    width = check_int("width", width, minimum=2)
+    """Two vectors of length ``width >= 2`` with cosine exactly ``c`` and mean square exactly 1."""
+    if not -1.0 <= c <= 1.0:
+        raise ValueError(f"c must be a cosine, in [-1, 1], got {c!r}")
     a, b = rng.standard_normal((2, width))
     a *= math.sqrt(width) / np.linalg.norm(a)
     b -= (a @ b) / width * a
@@ -204,9 +206,7 @@ def relu_pair_cosines(
     ``width x fan_in`` matrix: the same law as the full network, at a cost
     that allows widths in the thousands.
     """
-    depth = check_int("depth", depth, minimum=0)
-    width = check_int("width", width, minimum=1)
-    rng = as_generator(rng)
+    rng = np.random.default_rng(rng)  # a Generator passes through unchanged
     h = np.asarray(x, dtype=float)
     if h.ndim != 2 or h.shape[0] != 2:
         raise ValueError(f"x must hold two inputs as rows, shape (2, d_0); got {h.shape}")
@@ -370,12 +370,10 @@ def phase_point_view(
     random gradient is sent down from ``z^(depth)``. ``pairs`` such pairs go
     through the same network; ``c_sim`` is their mean cosine, and the
     gradient's mean square is taken over all ``2 pairs`` inputs.
+    :func:`~kaiming_lab.signal_geometry.chi1_grid`, called first, checks
+    ``sigma_w2 > 0`` and ``sigma_b2 >= 0``.
     """
-    sigma_w2 = check_float("sigma_w2", sigma_w2, minimum=0.0, strict_minimum=True)
-    sigma_b2 = check_float("sigma_b2", sigma_b2, minimum=0.0)
-    depth = check_int("depth", depth, minimum=1)
-    width = check_int("width", width, minimum=2)
-    pairs = check_int("pairs", pairs, minimum=1)
+    q_star, chi1 = sg.chi1_grid("tanh", sigma_w2, sigma_b2)
     rng = np.random.default_rng(seed)
     tanh = get_activation("tanh")
     z = np.vstack([correlation_pair(c0, width, rng) for _ in range(pairs)])
@@ -399,7 +397,6 @@ def phase_point_view(
         [sigma_w2 * np.sum(wts * tanh.derivative(math.sqrt(q) * t) ** 2) for q in qs[:-1]]
     )
     grad_theory = np.append(np.cumprod(chi[::-1])[::-1], 1.0)
-    q_star, chi1 = sg.chi1_grid("tanh", sigma_w2, sigma_b2)
     return PhasePointView(
         sigma_w2,
         sigma_b2,

@@ -24,8 +24,9 @@ def test_finite_width_view_is_pure_and_checked():
     mean, var = sg.relu_log_ratio_moments(128)
     assert a.mean == pytest.approx(20 * mean) and a.variance == pytest.approx(20 * var)
     assert 0.5 < a.within2 < 0.8
+    # the library function the view calls checks its arguments; the sliders keep the ranges
     with pytest.raises(ValueError, match="width"):
-        nb.finite_width_view(10, 16)
+        nb.finite_width_view(10, 1)
     with pytest.raises(ValueError, match="depth"):
         nb.finite_width_view(0, 64)
     fig = nb.plot_finite_width([a, nb.finite_width_view(5, 32)])
@@ -37,6 +38,8 @@ def test_correlation_pair_is_exact():
     z = nb.correlation_pair(0.3, 50, np.random.default_rng(0))
     assert np.mean(z**2, axis=1) == pytest.approx([1.0, 1.0])
     assert z[0] @ z[1] / 50 == pytest.approx(0.3)
+    with pytest.raises(ValueError, match=r"c must be a cosine, in \[-1, 1\], got 1.5"):
+        nb.correlation_pair(1.5, 50, np.random.default_rng(0))
 
 
 def test_pair_cosines_match_full_matrices():
