@@ -237,6 +237,12 @@ def prepare(nb, counter: Iterator[int]) -> None:
     }
     for mid in drop:
         state.pop(mid, None)
+    # a box that kept a dropped child (the lessons' slider panels keep theirs, which names
+    # their controls in a live kernel; site/a11y.js names them here) no longer lists it
+    for model in state.values():
+        children = model["state"].get("children")
+        if children:
+            model["state"]["children"] = [c for c in children if c[len("IPY_MODEL_") :] in state]
     if meta is not None and not state:
         del nb.metadata["widgets"]
 

@@ -4,7 +4,8 @@
   both rules, for one width profile (one row of the notebook's figure).
 - :func:`fan_mode_view` (pure, tested) and :func:`plot_fan_mode_view` draw the
   slider's picture, :func:`fan_mode_alt` its text alternative;
-  :func:`fan_mode_widget` is the thin ipywidgets wrapper.
+  :func:`fan_mode_widget` is the thin ipywidgets wrapper (``interactive_output``,
+  its controls named by :data:`CONTROL_NAMES`).
 - :func:`initial_loss`: the cross-entropy a ReLU classifier starts with, under
   either rule, with its last layer optionally scaled down (the usual fix).
 - :func:`check_backward_layer` and :func:`check_fan_out_std`: the coding
@@ -44,6 +45,7 @@ from ..propagation import draw_weights
 from .checks import NOT_WRITTEN, CheckResult, call_student
 
 __all__ = [
+    "CONTROL_NAMES",
     "NOT_WRITTEN",
     "PROFILES",
     "FanModeView",
@@ -72,6 +74,13 @@ DEPTH_RANGE = (2, 24)
 #: y-range of every variance plot: wide enough for each profile's extremes.
 Y_LIMITS = (1e-2, 1e3)
 _LABELS = {"fan_in": "fan_in rule", "fan_out": "fan_out rule"}
+#: Accessible name of each control of :func:`fan_mode_widget` (by its parameter of
+#: :func:`fan_mode_view`); each starts with the words its visible label shows.
+CONTROL_NAMES = {
+    "depth": "depth: number of weight layers H",
+    "profile": "widths: how the layer widths change from input to output",
+    "mode": "mode: the fan Kaiming's rule divides by, fan_in or fan_out",
+}
 
 
 # ---------------------------------------------------------------------------
@@ -369,9 +378,13 @@ def fan_mode_alt(view: FanModeView) -> str:
 def fan_mode_widget(depth: int = 6, profile: str = "funnel 1024 → 16", mode: str = "fan_in"):
     """A depth slider, a profile menu and a fan-mode toggle over :func:`fan_mode_view`.
 
-    Needs ipywidgets (installed with the package). Returns the widget box.
+    ``ipywidgets.interactive_output`` redraws on every move; the controls carry
+    :data:`CONTROL_NAMES` for screen readers (:func:`.controls.slider_panel`).
+    Returns the panel.
     """
     import ipywidgets as widgets
+
+    from .controls import slider_panel
 
     depth_w = widgets.IntSlider(
         value=depth, min=DEPTH_RANGE[0], max=DEPTH_RANGE[1], description="depth"
@@ -388,8 +401,7 @@ def fan_mode_widget(depth: int = 6, profile: str = "funnel 1024 → 16", mode: s
         print(view.summary())
 
     controls = {"depth": depth_w, "profile": profile_w, "mode": mode_w}
-    out = widgets.interactive_output(redraw, controls)
-    return widgets.VBox([widgets.HBox([depth_w, profile_w]), mode_w, out])
+    return slider_panel(redraw, controls, CONTROL_NAMES, [["depth", "profile"], ["mode"]])
 
 
 # ---------------------------------------------------------------------------

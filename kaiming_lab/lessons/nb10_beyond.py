@@ -3,8 +3,10 @@
 The reusable computations (finite-width moments and samplers, the correlation
 maps, the phase-diagram grids) live in :mod:`kaiming_lab.signal_geometry`.
 Here: the notebook's simulations of real networks, its figures, the two
-sliders (thin ipywidgets wrappers over the pure :func:`finite_width_view` and
-:func:`phase_point_view`) and the checks of its exercises.
+sliders (thin ``ipywidgets.interactive_output`` wrappers over the pure
+:func:`finite_width_view` and :func:`phase_point_view`, their controls named by
+:data:`FINITE_WIDTH_NAMES` and :data:`PHASE_POINT_NAMES`) and the checks of its
+exercises.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ from .checks import CheckResult, as_number, call_student
 
 __all__ = [
     "DEPTH_RANGE",
+    "FINITE_WIDTH_NAMES",
+    "PHASE_POINT_NAMES",
     "WIDTH_RANGE",
     "FiniteWidthView",
     "PhasePointView",
@@ -49,6 +53,15 @@ __all__ = [
 #: Slider ranges of the finite-width view (widths >= 32: all units off has chance 2^-32).
 DEPTH_RANGE = (1, 100)
 WIDTH_RANGE = (32, 1024)
+#: Accessible names of the two sliders' controls (each starts with its visible label).
+FINITE_WIDTH_NAMES = {
+    "depth": "depth L: number of ReLU layers",
+    "width": "width n: units in every layer",
+}
+PHASE_POINT_NAMES = {
+    "sigma_w2": "σ_w² (sigma_w squared): weight variance times fan_in",
+    "sigma_b2": "σ_b² (sigma_b squared): variance of the biases",
+}
 
 
 # --------------------------------------------------------------------------- finite width
@@ -142,8 +155,13 @@ def finite_width_alt(view: FiniteWidthView) -> str:
 
 
 def finite_width_widget(depth: int = 20, width: int = 128):
-    """A depth and a width slider over :func:`finite_width_view` (needs ipywidgets)."""
+    """A depth and a width slider over :func:`finite_width_view`.
+
+    Their accessible names: :data:`FINITE_WIDTH_NAMES`.
+    """
     import ipywidgets as widgets
+
+    from .controls import slider_panel
 
     depth_w = widgets.IntSlider(
         value=depth, min=DEPTH_RANGE[0], max=DEPTH_RANGE[1], description="depth L"
@@ -162,8 +180,8 @@ def finite_width_widget(depth: int = 20, width: int = 128):
             f"{view.variance:.3f}; within a factor 2: {view.within2:.1%} of networks"
         )
 
-    out = widgets.interactive_output(redraw, {"depth": depth_w, "width": width_w})
-    return widgets.VBox([widgets.HBox([depth_w, width_w]), out])
+    controls = {"depth": depth_w, "width": width_w}
+    return slider_panel(redraw, controls, FINITE_WIDTH_NAMES, [["depth", "width"]])
 
 
 # --------------------------------------------------------------------------- correlation
@@ -450,8 +468,13 @@ def phase_point_alt(view: PhasePointView) -> str:
 
 
 def phase_point_widget(sigma_w2: float = 25 / 9, sigma_b2: float = 0.0):
-    """Sliders for ``sigma_w^2`` and ``sigma_b^2`` over :func:`phase_point_view` (ipywidgets)."""
+    """Sliders for ``sigma_w^2`` and ``sigma_b^2`` over :func:`phase_point_view`.
+
+    Their accessible names: :data:`PHASE_POINT_NAMES`.
+    """
     import ipywidgets as widgets
+
+    from .controls import slider_panel
 
     w_w = widgets.FloatSlider(value=sigma_w2, min=0.5, max=4.0, step=0.01, description="σ_w²")
     b_w = widgets.FloatSlider(value=sigma_b2, min=0.0, max=0.5, step=0.01, description="σ_b²")
@@ -465,8 +488,8 @@ def phase_point_widget(sigma_w2: float = 25 / 9, sigma_b2: float = 0.0):
         side = "chaotic" if view.chi1 > 1 else "ordered"
         print(f"q* = {view.q_star:.3f}, chi_1 = {view.chi1:.3f}: {side}")
 
-    out = widgets.interactive_output(redraw, {"sigma_w2": w_w, "sigma_b2": b_w})
-    return widgets.VBox([widgets.HBox([w_w, b_w]), out])
+    controls = {"sigma_w2": w_w, "sigma_b2": b_w}
+    return slider_panel(redraw, controls, PHASE_POINT_NAMES, [["sigma_w2", "sigma_b2"]])
 
 
 # --------------------------------------------------------------------------- exercises

@@ -7,6 +7,7 @@ import re
 
 import numpy as np
 import pytest
+from _widgets import accessible_names
 from matplotlib.figure import Figure
 
 from kaiming_lab import fan_modes as fm
@@ -64,12 +65,19 @@ def test_figures_draw_without_pyplot() -> None:
     assert "forward" in table and "backward" in table and "fan_out rule" in table
 
 
-def test_widget_builds_when_ipywidgets_is_installed() -> None:
-    pytest.importorskip("ipywidgets", reason="ipywidgets is optional here; not installed")
-    box = nb.fan_mode_widget(depth=3, profile="constant 256", mode="fan_out")
-    slider = box.children[0].children[0]
-    slider.value = 4  # a move redraws through the pure update function
-    assert slider.value == 4
+def test_widget_redraws_through_the_pure_view_and_names_its_controls(capsys) -> None:
+    panel = nb.fan_mode_widget(depth=3, profile="constant 256", mode="fan_out")
+    assert accessible_names(panel) == {
+        "depth": nb.CONTROL_NAMES["depth"],
+        "widths": nb.CONTROL_NAMES["profile"],
+        "mode": nb.CONTROL_NAMES["mode"],
+    }
+    capsys.readouterr()
+    slider = panel.children[0].children[0]
+    slider.value = 4  # a move redraws: the figure's alt text and the summary of the new view
+    shown = capsys.readouterr().out
+    view = nb.fan_mode_view(4, "constant 256", "fan_out")
+    assert nb.fan_mode_alt(view) in shown and view.summary() in shown
 
 
 # ---------------------------------------------------------------------------

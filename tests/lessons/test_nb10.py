@@ -7,6 +7,7 @@ import math
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
+from _widgets import accessible_names
 
 from kaiming_lab import gains
 from kaiming_lab import signal_geometry as sg
@@ -115,10 +116,21 @@ def test_other_figures_draw():
     plt.close(fig)
 
 
-def test_widgets_build():
-    pytest.importorskip("ipywidgets")
-    assert nb.finite_width_widget(depth=5, width=64).children
-    assert nb.phase_point_widget(sigma_w2=1.5, sigma_b2=0.1).children
+def test_finite_width_widget_redraws_through_the_pure_view_and_names_its_controls(capsys):
+    panel = nb.finite_width_widget(depth=5, width=64)
+    assert sorted(accessible_names(panel).values()) == sorted(nb.FINITE_WIDTH_NAMES.values())
+    capsys.readouterr()
+    panel.children[0].children[1].value = 96  # the width slider
+    assert nb.finite_width_alt(nb.finite_width_view(5, 96)) in capsys.readouterr().out
+
+
+def test_phase_point_widget_redraws_through_the_pure_view_and_names_its_controls(capsys):
+    panel = nb.phase_point_widget(sigma_w2=1.5, sigma_b2=0.1)
+    assert sorted(accessible_names(panel).values()) == sorted(nb.PHASE_POINT_NAMES.values())
+    capsys.readouterr()
+    panel.children[0].children[0].value = 2.0  # sigma_w^2
+    shown = capsys.readouterr().out
+    assert nb.phase_point_alt(nb.phase_point_view(2.0, 0.1)) in shown
     plt.close("all")
 
 
