@@ -98,8 +98,8 @@ def slider_panel(
     ``controls`` maps ``update``'s parameter names to widgets; ``names`` gives
     each the accessible name a screen reader says (it must start with the
     control's visible ``description``); ``rows`` lists the parameter names of
-    each row of controls. Returns the panel (a ``VBox``) whose last child is
-    the invisible :class:`ControlNames`.
+    each row of controls (a row wraps where the notebook is narrow). Returns the
+    panel (a ``VBox``) whose last child is the invisible :class:`ControlNames`.
     """
     if set(names) != set(controls):
         raise ValueError(
@@ -121,7 +121,10 @@ def slider_panel(
         names={control_class(key): text for key, text in names.items()},
         layout=widgets.Layout(display="none"),
     )
-    lines = [widgets.HBox([controls[key] for key in row]) for row in rows]
+    # a row wraps instead of squeezing its sliders to a bare handle in a narrow notebook
+    # (1024 px at 150 % zoom with the file browser open leaves about 470 px)
+    wrap = {"flex_flow": "row wrap"}
+    lines = [widgets.HBox([controls[key] for key in row], layout=wrap) for row in rows]
     panel = widgets.VBox([*lines, out, patch])
     panel.add_class(PANEL_CLASS)
     return panel

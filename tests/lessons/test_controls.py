@@ -54,3 +54,8 @@ def test_descendants_walk_the_boxes():
     panel, a, b = _panel()
     found = descendants(panel)
     assert a in found and b in found and panel.children[-1] in found
+
+
+def test_a_row_wraps_rather_than_squeezing_its_controls():
+    panel, _, _ = _panel()
+    assert panel.children[0].layout.flex_flow == "row wrap"
