@@ -245,7 +245,7 @@ def test_live_copy_has_no_outputs_and_skeletons_to_type(tmp_path):
     assert skeletons == 3
     # the saved figures come from the package, not from files copied beside the live copy
     code = "".join("".join(c["source"]) for c in live["cells"])
-    figures = re.findall(r'saved_figure\("([\w.-]+)"', code)
+    figures = re.findall(r'name = "([\w.-]+)"\nlecture\.saved_figure\(name', code)
     assert sorted(figures) == sorted(lecture.SAVED_FIGURE_ALT)
     assert all(lecture.FIGURES.joinpath(name).is_file() for name in figures)
 
