@@ -237,6 +237,12 @@ def prepare(nb, counter: Iterator[int]) -> None:
     }
     for mid in drop:
         state.pop(mid, None)
+    # a box that kept a dropped child (the lessons' slider panels keep theirs, which names
+    # their controls in a live kernel; site/a11y.js names them here) no longer lists it
+    for model in state.values():
+        children = model["state"].get("children")
+        if children:
+            model["state"]["children"] = [c for c in children if c[len("IPY_MODEL_") :] in state]
     if meta is not None and not state:
         del nb.metadata["widgets"]
 
@@ -275,8 +281,8 @@ def build(out: Path = OUT) -> list[Path]:
             shutil.copy(src, static / target)
     for name in ("static_explorer.js", "site.css", "search.js", "a11y.js"):
         shutil.copy(SITE / name, static / name)
-    # pictures the notebooks' markdown takes from ../docs/ (the training figure)
-    shutil.copytree(ROOT / "docs", static / "docs")
+    # pictures the notebooks' markdown takes from the package data (the training figure)
+    shutil.copytree(ROOT / "kaiming_lab" / "lessons" / "data", static / "lesson-data")
 
     config = Config()
     config.HTMLExporter.require_js_url = "_static/require.js"
@@ -299,7 +305,7 @@ def build(out: Path = OUT) -> list[Path]:
         body, _ = exporter.from_notebook_node(nb, resources={"nav": nav_html(entries, href)})
         # links between notebooks become links between pages
         body = re.sub(r'href="([\w.-]+)\.ipynb(#[^"]*)?"', r'href="\1.html\2"', body)
-        body = body.replace('src="../docs/', 'src="_static/docs/')
+        body = body.replace('src="../kaiming_lab/lessons/data/', 'src="_static/lesson-data/')
         (out / href).write_text(body, encoding="utf-8")
         written.append(out / href)
         index_entries.append({"href": href, "title": title, "text": text_of(nb)[:20000]})

@@ -13,8 +13,9 @@ with
 - no ``skip`` cells (the hidden checks of the committed deck's numbers);
 - no saved widget state, so only the live explorer shows.
 
-It is written to ``<output-dir>/notebooks/`` with the pictures the deck shows
-copied to ``<output-dir>/docs/``, so the deck's ``../docs/...`` paths work.
+It is written to ``<output-dir>/notebooks/``. The pictures the deck shows are
+package data (``kaiming_lab.lessons.lecture.saved_figure`` reads them), so
+nothing beside it needs copying.
 """
 
 from __future__ import annotations
@@ -22,15 +23,12 @@ from __future__ import annotations
 import argparse
 import copy
 import json
-import re
-import shutil
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 DECK = ROOT / "notebooks" / "lecture_50_minutes.ipynb"
 OUTPUT_DIR = ROOT / "build" / "slides" / "live"
-_PICTURE = re.compile(r"\.\./docs/([\w.-]+\.png)")
 
 
 def slide_type(cell: dict) -> str | None:
@@ -60,21 +58,12 @@ def live_notebook(nb: dict) -> dict:
     return nb
 
 
-def pictures(nb: dict) -> list[str]:
-    """File names under ``docs/`` that the deck's cells show."""
-    names = {m for c in nb["cells"] for m in _PICTURE.findall("".join(c["source"]))}
-    return sorted(names)
-
-
 def build(output_dir: Path = OUTPUT_DIR, deck: Path = DECK) -> Path:
     """Write the live copy; returns its path (``<output_dir>/notebooks/<deck name>``)."""
     nb = json.loads(deck.read_text(encoding="utf-8"))
     live = live_notebook(nb)
-    notebooks, docs = output_dir / "notebooks", output_dir / "docs"
+    notebooks = output_dir / "notebooks"
     notebooks.mkdir(parents=True, exist_ok=True)
-    docs.mkdir(parents=True, exist_ok=True)
-    for name in pictures(live):
-        shutil.copy2(ROOT / "docs" / name, docs / name)
     path = notebooks / deck.name
     path.write_text(json.dumps(live, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     return path

@@ -7,22 +7,24 @@ here, each function small enough to show on a slide if a student asks:
 - :func:`plot_rms_by_layer`: those curves on a log axis, labelled at their ends;
   :func:`show_rms_by_layer` shows them with a text alternative computed from the
   curves (:func:`describe_rms_by_layer`);
-- :func:`saved_figure`: one of the two saved figures, with its text alternative
-  from :data:`SAVED_FIGURE_ALT`;
+- :func:`saved_figure`: one of the two saved figures, read from the package's
+  ``data/`` folder, with its text alternative from :data:`SAVED_FIGURE_ALT`;
 - :func:`var_z_over_networks`: ``Var(z_i^(h))`` over many random networks for
   one fixed input, the quantity of Proposition 1.1;
 - :func:`weight_gradient_rms`: one backward pass, the size of every layer's
   weight gradient (why Xavier's ReLU net does not learn);
 - :func:`plot_training_result` and :func:`main`: the deck's two saved training
-  figures (the opening puzzle, ``docs/training_30_layers_xavier.png``, and the
-  four runs, ``docs/training_22_30_layers.png``), recomputed by
-  ``python -m kaiming_lab.lessons.lecture`` with notebook 07's recipe.
+  figures (the opening puzzle, ``data/training_30_layers_xavier.png``, and the
+  four runs, ``data/training_22_30_layers.png``, shipped inside the package so an
+  ordinary install has them), recomputed by ``python -m kaiming_lab.lessons.lecture``
+  with notebook 07's recipe.
 """
 
 from __future__ import annotations
 
 import argparse
 from collections.abc import Iterable, Mapping
+from importlib import resources
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -36,6 +38,7 @@ from ..training import TrainingHistory
 from . import plots
 
 __all__ = [
+    "FIGURES",
     "PUZZLE_FIGURE",
     "SAVED_FIGURE_ALT",
     "TRAINING_CONFIG",
@@ -52,12 +55,13 @@ __all__ = [
     "weight_gradient_rms",
 ]
 
-#: The repository's ``docs/`` folder, where the deck's saved figures live (a source checkout).
-_DOCS = Path(__file__).resolve().parents[2] / "docs"
+#: The deck's saved figures: package data (``kaiming_lab/lessons/data/``, declared in
+#: ``pyproject.toml``), so they come with every install, editable or not.
+FIGURES = resources.files("kaiming_lab.lessons").joinpath("data")
 #: The four training runs of the deck's training slide.
-TRAINING_FIGURE = _DOCS / "training_22_30_layers.png"
+TRAINING_FIGURE = FIGURES.joinpath("training_22_30_layers.png")
 #: The deck's opening puzzle: the 30-layer net from Xavier's start, alone.
-PUZZLE_FIGURE = _DOCS / "training_30_layers_xavier.png"
+PUZZLE_FIGURE = FIGURES.joinpath("training_30_layers_xavier.png")
 #: Notebook 07's recipe: SGD with momentum, mini-batches of 32, 20 epochs, seed 0.
 TRAINING_CONFIG = {"lr": 0.002, "momentum": 0.9, "batch_size": 32, "epochs": 20, "seed": 0}
 
@@ -119,17 +123,20 @@ def show_rms_by_layer(curves: Mapping[str, np.ndarray]) -> None:
     style.show(ax.figure, describe_rms_by_layer(curves))
 
 
-def saved_figure(path: str, width: int) -> object:
-    """``IPython.display.Image`` of a saved figure under ``docs/``, with its text alternative."""
+def saved_figure(name: str, width: int) -> object:
+    """``IPython.display.Image`` of the saved figure ``name`` (a file of :data:`FIGURES`),
+    ``width`` pixels wide, with its text alternative from :data:`SAVED_FIGURE_ALT`."""
     from IPython.display import Image
 
-    name = Path(path).name
     if name not in SAVED_FIGURE_ALT:
-        raise ValueError(f"path must be one of the deck's saved figures {sorted(SAVED_FIGURE_ALT)}")
-    return Image(path, width=width, alt=SAVED_FIGURE_ALT[name])
+        raise ValueError(
+            f"name must be one of the deck's saved figures {sorted(SAVED_FIGURE_ALT)}, got {name!r}"
+        )
+    data = FIGURES.joinpath(name).read_bytes()
+    return Image(data=data, format="png", width=width, alt=SAVED_FIGURE_ALT[name])
 
 
-#: Text alternatives of the deck's saved figures (``docs/``), by file name.
+#: Text alternatives of the deck's saved figures (files of :data:`FIGURES`), by file name.
 SAVED_FIGURE_ALT = {
     "training_30_layers_xavier.png": (
         "Test accuracy of a 30-layer plain ReLU net, 64 wide, on the digits under Xavier "
@@ -234,8 +241,9 @@ def plot_training_result(
 def main(argv: list[str] | None = None) -> list[Path]:
     """Recompute the four runs and write the deck's two training figures (about half a minute)."""
     parser = argparse.ArgumentParser(description=main.__doc__)
-    parser.add_argument("--output", type=Path, default=TRAINING_FIGURE)
-    parser.add_argument("--puzzle-output", type=Path, default=PUZZLE_FIGURE)
+    # defaults: the package's own copies (a file-system install, as a source checkout is)
+    parser.add_argument("--output", type=Path, default=Path(str(TRAINING_FIGURE)))
+    parser.add_argument("--puzzle-output", type=Path, default=Path(str(PUZZLE_FIGURE)))
     args = parser.parse_args(argv)
     runs = train_22_and_30_layers()
     puzzle = [r for r in runs if r.depth == 30 and r.init == "xavier"]

@@ -4,7 +4,8 @@
   both rules, for one width profile (one row of the notebook's figure).
 - :func:`fan_mode_view` (pure, tested) and :func:`plot_fan_mode_view` draw the
   slider's picture, :func:`fan_mode_alt` its text alternative;
-  :func:`fan_mode_widget` is the thin ipywidgets wrapper.
+  :func:`fan_mode_widget` is the thin ipywidgets wrapper (``interactive_output``,
+  its controls named by :data:`CONTROL_NAMES`).
 - :func:`initial_loss`: the cross-entropy a ReLU classifier starts with, under
   either rule, with its last layer optionally scaled down (the usual fix).
 - :func:`check_backward_layer` and :func:`check_fan_out_std`: the coding
@@ -31,7 +32,6 @@ from matplotlib.figure import Figure
 from scipy.special import logsumexp
 
 from .. import style
-from .._validation import check_choice, check_float, check_int
 from ..fan_modes import (
     MODES,
     PassSamples,
@@ -45,6 +45,7 @@ from ..propagation import draw_weights
 from .checks import NOT_WRITTEN, CheckResult, call_student
 
 __all__ = [
+    "CONTROL_NAMES",
     "NOT_WRITTEN",
     "PROFILES",
     "FanModeView",
@@ -73,6 +74,13 @@ DEPTH_RANGE = (2, 24)
 #: y-range of every variance plot: wide enough for each profile's extremes.
 Y_LIMITS = (1e-2, 1e3)
 _LABELS = {"fan_in": "fan_in rule", "fan_out": "fan_out rule"}
+#: Accessible name of each control of :func:`fan_mode_widget` (by its parameter of
+#: :func:`fan_mode_view`); each starts with the words its visible label shows.
+CONTROL_NAMES = {
+    "depth": "depth: number of weight layers H",
+    "profile": "widths: how the layer widths change from input to output",
+    "mode": "mode: the fan Kaiming's rule divides by, fan_in or fan_out",
+}
 
 
 # ---------------------------------------------------------------------------
@@ -97,12 +105,13 @@ def initial_loss(
     ``last_scale``), ``batch`` inputs ``x ~ N(0, I)`` and uniform random
     labels among ``widths[-1]`` classes. The loss is ``logsumexp(logits) -
     logits[label]``, averaged per network; the estimate's standard error comes
-    from the spread between the independent networks.
+    from the spread between the independent networks, so ``n_networks >= 2``
+    (``widths`` are checked by :func:`~kaiming_lab.propagation.draw_weights`).
     """
-    mode = check_choice("mode", mode, MODES)
-    last_scale = check_float("last_scale", last_scale, minimum=0.0)
-    n_networks = check_int("n_networks", n_networks, minimum=2)
-    batch = check_int("batch", batch, minimum=1)
+    if mode not in _INIT:
+        raise ValueError(f"mode must be one of {list(_INIT)}, got {mode!r}")
+    if n_networks < 2:
+        raise ValueError(f"n_networks must be >= 2 for a standard error, got {n_networks!r}")
     rng = np.random.default_rng(seed)
     per_net, top_p = np.empty(n_networks), np.empty(n_networks)
     for n in range(n_networks):
@@ -287,16 +296,18 @@ def fan_mode_view(
     """The slider's update: widths from ``profile``, predictions, and a small simulation.
 
     Pure: the same arguments give the same view (the simulation is seeded).
+    ``profile`` is a key of :data:`PROFILES`; ``depth`` and ``mode`` are checked by
+    :func:`~kaiming_lab.fan_modes.width_profile` and
+    :func:`~kaiming_lab.fan_modes.simulate_passes` (the slider keeps ``depth``
+    within :data:`DEPTH_RANGE`).
     """
-    depth = check_int("depth", depth, minimum=DEPTH_RANGE[0], maximum=DEPTH_RANGE[1])
-    profile = check_choice("profile", profile, PROFILES)
-    profile = next(name for name in PROFILES if name.lower() == profile)
-    mode = check_choice("mode", mode, MODES)
+    if profile not in PROFILES:
+        raise ValueError(f"profile must be one of {list(PROFILES)}, got {profile!r}")
     widths = width_profile(PROFILES[profile], depth)
     sim = simulate_passes(widths, mode, n_networks=n_networks, batch=batch, seed=seed)
     return FanModeView(
         profile=profile,
-        mode=mode,
+        mode=sim.mode,
         widths=tuple(widths),
         forward_theory=forward_variances(widths, mode),
         backward_theory=backward_variances(widths, mode),
@@ -367,9 +378,13 @@ def fan_mode_alt(view: FanModeView) -> str:
 def fan_mode_widget(depth: int = 6, profile: str = "funnel 1024 → 16", mode: str = "fan_in"):
     """A depth slider, a profile menu and a fan-mode toggle over :func:`fan_mode_view`.
 
-    Needs ipywidgets (installed with the package). Returns the widget box.
+    ``ipywidgets.interactive_output`` redraws on every move; the controls carry
+    :data:`CONTROL_NAMES` for screen readers (:func:`.controls.slider_panel`).
+    Returns the panel.
     """
     import ipywidgets as widgets
+
+    from .controls import slider_panel
 
     depth_w = widgets.IntSlider(
         value=depth, min=DEPTH_RANGE[0], max=DEPTH_RANGE[1], description="depth"
@@ -386,8 +401,7 @@ def fan_mode_widget(depth: int = 6, profile: str = "funnel 1024 → 16", mode: s
         print(view.summary())
 
     controls = {"depth": depth_w, "profile": profile_w, "mode": mode_w}
-    out = widgets.interactive_output(redraw, controls)
-    return widgets.VBox([widgets.HBox([depth_w, profile_w]), mode_w, out])
+    return slider_panel(redraw, controls, CONTROL_NAMES, [["depth", "profile"], ["mode"]])
 
 
 # ---------------------------------------------------------------------------

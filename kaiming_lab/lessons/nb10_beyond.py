@@ -4,8 +4,10 @@ The reusable computations (finite-width moments and samplers, the correlation
 maps, the phase-diagram grids) live in :mod:`kaiming_lab.finite_width`,
 :mod:`kaiming_lab.correlation` and :mod:`kaiming_lab.gains`.
 Here: the notebook's simulations of real networks, its figures, the two
-sliders (thin ipywidgets wrappers over the pure :func:`finite_width_view` and
-:func:`phase_point_view`) and the checks of its exercises.
+sliders (thin ``ipywidgets.interactive_output`` wrappers over the pure
+:func:`finite_width_view` and :func:`phase_point_view`, their controls named by
+:data:`FINITE_WIDTH_NAMES` and :data:`PHASE_POINT_NAMES`) and the checks of its
+exercises.
 """
 
 from __future__ import annotations
@@ -21,7 +23,6 @@ from matplotlib.figure import Figure
 from scipy import stats
 
 from .. import style
-from .._validation import as_generator, check_float, check_int
 from ..activations import get_activation
 from ..correlation import (
     DEFAULT_NODES,
@@ -35,6 +36,8 @@ from .checks import CheckResult, as_number, call_student
 
 __all__ = [
     "DEPTH_RANGE",
+    "FINITE_WIDTH_NAMES",
+    "PHASE_POINT_NAMES",
     "WIDTH_RANGE",
     "FiniteWidthView",
     "PhasePointView",
@@ -58,6 +61,15 @@ __all__ = [
 #: Slider ranges of the finite-width view (widths >= 32: all units off has chance 2^-32).
 DEPTH_RANGE = (1, 100)
 WIDTH_RANGE = (32, 1024)
+#: Accessible names of the two sliders' controls (each starts with its visible label).
+FINITE_WIDTH_NAMES = {
+    "depth": "depth L: number of ReLU layers",
+    "width": "width n: units in every layer",
+}
+PHASE_POINT_NAMES = {
+    "sigma_w2": "σ_w² (sigma_w squared): weight variance times fan_in",
+    "sigma_b2": "σ_b² (sigma_b squared): variance of the biases",
+}
 
 
 # --------------------------------------------------------------------------- finite width
@@ -92,9 +104,12 @@ class FiniteWidthView:
 def finite_width_view(
     depth: int, width: int, *, n_networks: int = 4000, seed: int = 0
 ) -> FiniteWidthView:
-    """What the finite-width slider shows for ``depth`` layers of ``width`` units (pure)."""
-    depth = check_int("depth", depth, minimum=DEPTH_RANGE[0], maximum=DEPTH_RANGE[1])
-    width = check_int("width", width, minimum=WIDTH_RANGE[0], maximum=WIDTH_RANGE[1])
+    """What the finite-width slider shows for ``depth`` layers of ``width`` units (pure).
+
+    ``depth`` and ``width`` are checked by
+    :func:`~kaiming_lab.finite_width.sample_log_norm_ratio`; the sliders keep them
+    within :data:`DEPTH_RANGE` and :data:`WIDTH_RANGE`.
+    """
     samples = sample_log_norm_ratio(width, depth, n_networks, np.random.default_rng(seed))
     mean, var = relu_log_ratio_moments(width)
     return FiniteWidthView(depth, width, samples, depth * mean, depth * var)
@@ -148,8 +163,13 @@ def finite_width_alt(view: FiniteWidthView) -> str:
 
 
 def finite_width_widget(depth: int = 20, width: int = 128):
-    """A depth and a width slider over :func:`finite_width_view` (needs ipywidgets)."""
+    """A depth and a width slider over :func:`finite_width_view`.
+
+    Their accessible names: :data:`FINITE_WIDTH_NAMES`.
+    """
     import ipywidgets as widgets
+
+    from .controls import slider_panel
 
     depth_w = widgets.IntSlider(
         value=depth, min=DEPTH_RANGE[0], max=DEPTH_RANGE[1], description="depth L"
@@ -168,17 +188,17 @@ def finite_width_widget(depth: int = 20, width: int = 128):
             f"{view.variance:.3f}; within a factor 2: {view.within2:.1%} of networks"
         )
 
-    out = widgets.interactive_output(redraw, {"depth": depth_w, "width": width_w})
-    return widgets.VBox([widgets.HBox([depth_w, width_w]), out])
+    controls = {"depth": depth_w, "width": width_w}
+    return slider_panel(redraw, controls, FINITE_WIDTH_NAMES, [["depth", "width"]])
 
 
 # --------------------------------------------------------------------------- correlation
 
 
 def correlation_pair(c: float, width: int, rng: np.random.Generator) -> np.ndarray:
-    """Two vectors of length ``width`` with cosine exactly ``c`` and mean square exactly 1."""
-    c = check_float("c", c, minimum=-1.0, maximum=1.0)
-    width = check_int("width", width, minimum=2)
+    """Two vectors of length ``width >= 2`` with cosine exactly ``c`` and mean square exactly 1."""
+    if not -1.0 <= c <= 1.0:
+        raise ValueError(f"c must be a cosine, in [-1, 1], got {c!r}")
     a, b = rng.standard_normal((2, width))
     a *= math.sqrt(width) / np.linalg.norm(a)
     b -= (a @ b) / width * a
@@ -212,9 +232,7 @@ def relu_pair_cosines(
     ``width x fan_in`` matrix: the same law as the full network, at a cost
     that allows widths in the thousands.
     """
-    depth = check_int("depth", depth, minimum=0)
-    width = check_int("width", width, minimum=1)
-    rng = as_generator(rng)
+    rng = np.random.default_rng(rng)  # a Generator passes through unchanged
     h = np.asarray(x, dtype=float)
     if h.ndim != 2 or h.shape[0] != 2:
         raise ValueError(f"x must hold two inputs as rows, shape (2, d_0); got {h.shape}")
@@ -378,12 +396,10 @@ def phase_point_view(
     random gradient is sent down from ``z^(depth)``. ``pairs`` such pairs go
     through the same network; ``c_sim`` is their mean cosine, and the
     gradient's mean square is taken over all ``2 pairs`` inputs.
+    :func:`~kaiming_lab.gains.chi1_grid`, called first, checks
+    ``sigma_w2 > 0`` and ``sigma_b2 >= 0``.
     """
-    sigma_w2 = check_float("sigma_w2", sigma_w2, minimum=0.0, strict_minimum=True)
-    sigma_b2 = check_float("sigma_b2", sigma_b2, minimum=0.0)
-    depth = check_int("depth", depth, minimum=1)
-    width = check_int("width", width, minimum=2)
-    pairs = check_int("pairs", pairs, minimum=1)
+    q_star, chi1 = chi1_grid("tanh", sigma_w2, sigma_b2)
     rng = np.random.default_rng(seed)
     tanh = get_activation("tanh")
     z = np.vstack([correlation_pair(c0, width, rng) for _ in range(pairs)])
@@ -407,7 +423,6 @@ def phase_point_view(
         [sigma_w2 * np.sum(wts * tanh.derivative(math.sqrt(q) * t) ** 2) for q in qs[:-1]]
     )
     grad_theory = np.append(np.cumprod(chi[::-1])[::-1], 1.0)
-    q_star, chi1 = chi1_grid("tanh", sigma_w2, sigma_b2)
     return PhasePointView(
         sigma_w2,
         sigma_b2,
@@ -461,8 +476,13 @@ def phase_point_alt(view: PhasePointView) -> str:
 
 
 def phase_point_widget(sigma_w2: float = 25 / 9, sigma_b2: float = 0.0):
-    """Sliders for ``sigma_w^2`` and ``sigma_b^2`` over :func:`phase_point_view` (ipywidgets)."""
+    """Sliders for ``sigma_w^2`` and ``sigma_b^2`` over :func:`phase_point_view`.
+
+    Their accessible names: :data:`PHASE_POINT_NAMES`.
+    """
     import ipywidgets as widgets
+
+    from .controls import slider_panel
 
     w_w = widgets.FloatSlider(value=sigma_w2, min=0.5, max=4.0, step=0.01, description="σ_w²")
     b_w = widgets.FloatSlider(value=sigma_b2, min=0.0, max=0.5, step=0.01, description="σ_b²")
@@ -476,8 +496,8 @@ def phase_point_widget(sigma_w2: float = 25 / 9, sigma_b2: float = 0.0):
         side = "chaotic" if view.chi1 > 1 else "ordered"
         print(f"q* = {view.q_star:.3f}, chi_1 = {view.chi1:.3f}: {side}")
 
-    out = widgets.interactive_output(redraw, {"sigma_w2": w_w, "sigma_b2": b_w})
-    return widgets.VBox([widgets.HBox([w_w, b_w]), out])
+    controls = {"sigma_w2": w_w, "sigma_b2": b_w}
+    return slider_panel(redraw, controls, PHASE_POINT_NAMES, [["sigma_w2", "sigma_b2"]])
 
 
 # --------------------------------------------------------------------------- exercises

@@ -258,3 +258,26 @@ def test_a_title_keeps_its_underscores():
         cells=[nbformat.v4.new_markdown_cell("# 08 · **fan_in** or `fan_out`")]
     )
     assert build.title_of(nb, "x") == "08 · fan_in or fan_out"
+
+
+def test_a_panel_no_longer_lists_the_helper_widget_the_page_drops():
+    """The lessons' slider panels hold an anywidget that names their controls in a kernel;
+    the page does not carry its front end, so the panel must not list it as a child."""
+    controls, extra = "@jupyter-widgets/controls", {"version_major": 2, "version_minor": 0}
+    state = {
+        "aa01": {"model_module": controls, "model_name": "VBoxModel", "state": {}},
+        "bb02": {"model_module": controls, "model_name": "IntSliderModel", "state": {}},
+        "cc03": {"model_module": "anywidget", "model_name": "AnyModel", "state": {}},
+    }
+    state["aa01"]["state"]["children"] = ["IPY_MODEL_bb02", "IPY_MODEL_cc03"]
+    view = {"model_id": "aa01", "version_major": 2, "version_minor": 0}
+    cell = nbformat.v4.new_code_cell(
+        outputs=[nbformat.v4.new_output("display_data", data={build.WIDGET_VIEW: view})]
+    )
+    nb = nbformat.v4.new_notebook(cells=[cell])
+    nb.metadata["widgets"] = {build.WIDGET_STATE: {"state": state, **extra}}
+    build.prepare(nb, iter(range(1, 10)))
+    state = nb.metadata["widgets"][build.WIDGET_STATE]["state"]
+    assert sorted(state) == ["aa01", "bb02"]
+    assert state["aa01"]["state"]["children"] == ["IPY_MODEL_bb02"]
+    assert "kl-kernel-note" in nb.cells[0].outputs[1]["data"]["text/html"]

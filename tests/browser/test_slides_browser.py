@@ -42,6 +42,8 @@ import _servers as S
 import pytest
 from _scripts import load_script
 
+from kaiming_lab.lessons import lecture
+
 ROOT = Path(__file__).resolve().parents[2]
 DECK = ROOT / "notebooks" / "lecture_50_minutes.ipynb"
 SETTINGS = ROOT / "slides" / "user-settings"
@@ -241,7 +243,11 @@ def test_live_copy_has_no_outputs_and_skeletons_to_type(tmp_path):
         missing = [line for line in typed.splitlines() if line not in shown.splitlines()]
         assert len(missing) == 1, missing  # one line to type
     assert skeletons == 3
-    assert (tmp_path / "docs" / "training_22_30_layers.png").is_file()
+    # the saved figures come from the package, not from files copied beside the live copy
+    code = "".join("".join(c["source"]) for c in live["cells"])
+    figures = re.findall(r'name = "([\w.-]+)"\nlecture\.saved_figure\(name', code)
+    assert sorted(figures) == sorted(lecture.SAVED_FIGURE_ALT)
+    assert all(lecture.FIGURES.joinpath(name).is_file() for name in figures)
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+import sys
+import zipfile
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -109,8 +113,64 @@ def test_rms_figure_alt_text_is_computed_from_the_curves():
 
 def test_saved_figures_carry_their_alt_text():
     for name, alt in lecture.SAVED_FIGURE_ALT.items():
-        assert (ROOT / "docs" / name).exists()
-        image = lecture.saved_figure(f"{ROOT}/docs/{name}", width=300)
+        image = lecture.saved_figure(name, width=300)
         assert image.alt == alt and image.width == 300
-    with pytest.raises(ValueError, match="saved figures"):
-        lecture.saved_figure("../docs/explorer.png", width=300)
+        assert image.data == lecture.FIGURES.joinpath(name).read_bytes()
+    with pytest.raises(ValueError, match="saved figures.*'explorer.png'"):
+        lecture.saved_figure("explorer.png", width=300)
+
+
+def test_saved_figures_are_package_data_not_repository_files():
+    package = Path(lecture.__file__).resolve().parent
+    for path in (lecture.TRAINING_FIGURE, lecture.PUZZLE_FIGURE):
+        assert Path(str(path)).resolve().parent == package / "data"
+    assert sorted(p.name for p in lecture.FIGURES.iterdir()) == sorted(lecture.SAVED_FIGURE_ALT)
+
+
+_INSTALLED_CHECK = """
+import sys
+from kaiming_lab.lessons import lecture
+assert lecture.__file__.startswith(sys.argv[1]), lecture.__file__
+for name in lecture.SAVED_FIGURE_ALT:
+    assert lecture.saved_figure(name, width=100).data[:8] == b"\\x89PNG\\r\\n\\x1a\\n", name
+print("ok")
+"""
+
+
+def test_a_built_wheel_carries_the_saved_figures(tmp_path):
+    """Build the wheel (no editable install, no repository beside it) and show the figures from it.
+
+    The package's files are copied away from the repository first, so nothing can reach
+    ``docs/`` or the working tree; the wheel is unpacked as pip would into site-packages.
+    """
+    source = tmp_path / "source"
+    source.mkdir()
+    for name in ("pyproject.toml", "README.md", "LICENSE"):
+        shutil.copy(ROOT / name, source / name)
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    shutil.copytree(ROOT / "kaiming_lab", source / "kaiming_lab", ignore=ignore)
+    built = tmp_path / "wheel"
+    pip = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--disable-pip-version-check"]
+    subprocess.run([*pip, "-q", "-w", str(built), str(source)], check=True, capture_output=True)
+    (wheel,) = built.glob("kaiming_lab-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        for name in lecture.SAVED_FIGURE_ALT:
+            packed = archive.read(f"kaiming_lab/lessons/data/{name}")
+            assert packed == lecture.FIGURES.joinpath(name).read_bytes(), name
+        site = tmp_path / "site-packages"
+        archive.extractall(site)
+    shutil.rmtree(source)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-I",
+            "-c",
+            f"import sys; sys.path.insert(0, {str(site)!r})\n" + _INSTALLED_CHECK,
+            str(site),
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr

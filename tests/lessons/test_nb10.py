@@ -7,6 +7,7 @@ import math
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
+from _widgets import accessible_names
 
 from kaiming_lab import correlation, finite_width, gains
 from kaiming_lab.lessons import nb10_beyond as nb
@@ -23,8 +24,9 @@ def test_finite_width_view_is_pure_and_checked():
     mean, var = finite_width.relu_log_ratio_moments(128)
     assert a.mean == pytest.approx(20 * mean) and a.variance == pytest.approx(20 * var)
     assert 0.5 < a.within2 < 0.8
+    # the library function the view calls checks its arguments; the sliders keep the ranges
     with pytest.raises(ValueError, match="width"):
-        nb.finite_width_view(10, 16)
+        nb.finite_width_view(10, 1)
     with pytest.raises(ValueError, match="depth"):
         nb.finite_width_view(0, 64)
     fig = nb.plot_finite_width([a, nb.finite_width_view(5, 32)])
@@ -36,6 +38,8 @@ def test_correlation_pair_is_exact():
     z = nb.correlation_pair(0.3, 50, np.random.default_rng(0))
     assert np.mean(z**2, axis=1) == pytest.approx([1.0, 1.0])
     assert z[0] @ z[1] / 50 == pytest.approx(0.3)
+    with pytest.raises(ValueError, match=r"c must be a cosine, in \[-1, 1\], got 1.5"):
+        nb.correlation_pair(1.5, 50, np.random.default_rng(0))
 
 
 def test_pair_cosines_match_full_matrices():
@@ -115,10 +119,21 @@ def test_other_figures_draw():
     plt.close(fig)
 
 
-def test_widgets_build():
-    pytest.importorskip("ipywidgets")
-    assert nb.finite_width_widget(depth=5, width=64).children
-    assert nb.phase_point_widget(sigma_w2=1.5, sigma_b2=0.1).children
+def test_finite_width_widget_redraws_through_the_pure_view_and_names_its_controls(capsys):
+    panel = nb.finite_width_widget(depth=5, width=64)
+    assert sorted(accessible_names(panel).values()) == sorted(nb.FINITE_WIDTH_NAMES.values())
+    capsys.readouterr()
+    panel.children[0].children[1].value = 96  # the width slider
+    assert nb.finite_width_alt(nb.finite_width_view(5, 96)) in capsys.readouterr().out
+
+
+def test_phase_point_widget_redraws_through_the_pure_view_and_names_its_controls(capsys):
+    panel = nb.phase_point_widget(sigma_w2=1.5, sigma_b2=0.1)
+    assert sorted(accessible_names(panel).values()) == sorted(nb.PHASE_POINT_NAMES.values())
+    capsys.readouterr()
+    panel.children[0].children[0].value = 2.0  # sigma_w^2
+    shown = capsys.readouterr().out
+    assert nb.phase_point_alt(nb.phase_point_view(2.0, 0.1)) in shown
     plt.close("all")
 
 
