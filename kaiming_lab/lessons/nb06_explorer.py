@@ -25,7 +25,6 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from .. import style
-from .._validation import check_float, check_int
 from ..finite_width import relu_log_ratio_moments
 from ..propagation import simulate_forward
 from ..variance import predicted_gradient_variances, predicted_variances
@@ -88,9 +87,6 @@ def explorer_snapshot(
     (:func:`~kaiming_lab.variance.predicted_variances`,
     :func:`~kaiming_lab.variance.predicted_gradient_variances`).
     """
-    depth = check_int("depth", depth, minimum=1)
-    width = check_int("width", width, minimum=1)
-    multiplier = check_float("multiplier", multiplier, minimum=0.0, strict_minimum=True)
     run = simulate_forward(
         depth, width, variance_factor=multiplier, batch=batch, seed=seed, backward=True
     )
@@ -207,8 +203,6 @@ def rms_drift(steps: int, width: int) -> tuple[float, float]:
     and ``steps * E[ln R] / 2`` with the exact ``E[ln R]`` of
     :func:`~kaiming_lab.finite_width.relu_log_ratio_moments` (Gaussian weights, no bias).
     """
-    steps = check_int("steps", steps, minimum=0)
-    width = check_int("width", width, minimum=1)
     return -5.0 * steps / (4.0 * width), steps * relu_log_ratio_moments(width)[0] / 2.0
 
 
@@ -274,7 +268,7 @@ def check_leaky_multiplier(slope: float, multiplier: object) -> CheckResult:
     Right when the per-layer factor on ``Var(z)``, ``2 m (1 + a^2) / 2``, is
     within 1 % of 1.
     """
-    a = check_float("slope", slope, minimum=0.0, maximum=1.0)
+    a = float(slope)
     m = _positive_number(multiplier, "multiplier")
     if isinstance(m, CheckResult):
         return m
