@@ -25,13 +25,13 @@ from scipy import stats
 from .. import style
 from ..activations import get_activation
 from ..correlation import (
-    DEFAULT_NODES,
     iterate_correlation_map,
     relu_correlation_asymptote,
     relu_correlation_map,
 )
 from ..finite_width import relu_log_ratio_moments, sample_log_norm_ratio, within_factor_probability
 from ..gains import chi1_grid
+from ..variance import derivative_second_moment
 from .checks import CheckResult, as_number, call_student
 
 __all__ = [
@@ -417,11 +417,7 @@ def phase_point_view(
         grad_sq.append(float(np.mean(grad**2)))
     grad_sim = np.array(grad_sq[::-1]) / grad_sq[0]
     qs, cs = iterate_correlation_map("tanh", c0, 1.0, sigma_w2, depth, sigma_b2=sigma_b2)
-    t, wts = np.polynomial.hermite_e.hermegauss(DEFAULT_NODES)
-    wts = wts / wts.sum()
-    chi = np.array(
-        [sigma_w2 * np.sum(wts * tanh.derivative(math.sqrt(q) * t) ** 2) for q in qs[:-1]]
-    )
+    chi = sigma_w2 * np.array([derivative_second_moment(tanh, q) for q in qs[:-1]])
     grad_theory = np.append(np.cumprod(chi[::-1])[::-1], 1.0)
     return PhasePointView(
         sigma_w2,
