@@ -63,20 +63,23 @@ def relu_growth_factor(width: int, weight_std: float) -> float:
     return width * weight_std**2 / 2.0
 
 
-def predicted_break_layer(multiplier: float, start_std: float, limit: float) -> int:
-    """First layer ``h`` at which ``start_std * sqrt(multiplier)^h`` passes ``limit``.
+def predicted_break_layer(growth_factor: float, start_std: float, limit: float) -> int:
+    """First layer ``h`` at which ``start_std * sqrt(growth_factor)^h`` passes ``limit``.
 
-    Use ``limit = numpy.finfo(float).max`` for overflow (multiplier > 1) and the
-    smallest subnormal ``5e-324`` for underflow (multiplier < 1). This follows
+    ``growth_factor`` is what one layer multiplies ``Var(z)`` by
+    (:func:`relu_growth_factor`; for ReLU it is the lecture's ``m``).
+
+    Use ``limit = numpy.finfo(float).max`` for overflow (growth_factor > 1) and the
+    smallest subnormal ``5e-324`` for underflow (growth_factor < 1). This follows
     the typical size of ``z``; the largest of many units gets there a few
     layers earlier (overflow) or later (underflow).
     """
-    multiplier = check_float("multiplier", multiplier, minimum=0.0, strict_minimum=True)
-    if multiplier == 1.0:
-        raise ValueError("multiplier must differ from 1 (at 1 the std never changes), got 1.0")
+    growth_factor = check_float("growth_factor", growth_factor, minimum=0.0, strict_minimum=True)
+    if growth_factor == 1.0:
+        raise ValueError("growth_factor must differ from 1 (at 1 the std never changes), got 1.0")
     start_std = check_float("start_std", start_std, minimum=0.0, strict_minimum=True)
     limit = check_float("limit", limit, minimum=0.0, strict_minimum=True)
-    steps = (math.log(limit) - math.log(start_std)) / (0.5 * math.log(multiplier))
+    steps = (math.log(limit) - math.log(start_std)) / (0.5 * math.log(growth_factor))
     return math.ceil(steps)
 
 

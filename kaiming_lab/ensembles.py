@@ -177,7 +177,7 @@ def simulate_networks(
     networks are independent and the whole ensemble is reproducible. With
     ``x`` given, every network sees the same input batch (randomness only in
     the weights); otherwise each draws its own ``x ~ N(0, I)``. Other keyword
-    arguments (``init``, ``multiplier``, ``batch``, ``activation``, ...) go to
+    arguments (``init``, ``variance_factor``, ``batch``, ``activation``, ...) go to
     :func:`simulate_forward`.
     """
     n_networks = check_int("n_networks", n_networks, minimum=2)

@@ -25,14 +25,14 @@ def test_layer_statistics_from_a_run() -> None:
         layer_statistic(run, "var_q")
 
 
-def test_multiplier_and_break_layer() -> None:
+def test_growth_factor_and_break_layer() -> None:
     assert relu_growth_factor(128, math.sqrt(2 / 128)) == pytest.approx(1.0)
     # std 1 growing x10 per layer passes 1e5 at layer 6 (10^5 is not above 1e5)
     assert predicted_break_layer(100.0, 1.0, 1e5 * 1.0001) == 6
     assert predicted_break_layer(0.01, 1.0, 1e-3 * 0.999) == 4
-    with pytest.raises(ValueError, match="multiplier must differ from 1"):
+    with pytest.raises(ValueError, match="growth_factor must differ from 1"):
         predicted_break_layer(1.0, 1.0, 10.0)
-    with pytest.raises(ValueError, match="multiplier must be > 0.0, got -2.0"):
+    with pytest.raises(ValueError, match="growth_factor must be > 0.0, got -2.0"):
         predicted_break_layer(-2.0, 1.0, 10.0)
     with pytest.raises(ValueError, match="start_std must be > 0.0, got 0.0"):
         predicted_break_layer(2.0, 0.0, 10.0)

@@ -584,8 +584,8 @@ SPECS = [
     ),
     Spec(
         diagnostics.predicted_break_layer,
-        {"multiplier": 2.0, "start_std": 1.0, "limit": 1e300},
-        {"multiplier": [*BAD_POSITIVE, 1.0], "start_std": BAD_POSITIVE, "limit": BAD_POSITIVE},
+        {"growth_factor": 2.0, "start_std": 1.0, "limit": 1e300},
+        {"growth_factor": [*BAD_POSITIVE, 1.0], "start_std": BAD_POSITIVE, "limit": BAD_POSITIVE},
     ),
     Spec(
         diagnostics.stats_table,
