@@ -10,7 +10,6 @@ free port, serve copies without outputs, and are always terminated (see
 from __future__ import annotations
 
 import shutil
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,19 +23,17 @@ pytestmark = pytest.mark.browser
 
 DASHBOARD = S.NOTEBOOKS / "explorer_dashboard.ipynb"
 NOTEBOOK_06 = S.NOTEBOOKS / "06_explorer.ipynb"
-#: The dashboard's first plot must show within this many seconds of opening the page.
-FIRST_PLOT_S = 5.0
 #: Controls, verdict and both main panels fit in this height in JupyterLab (1366x768).
 LAB_HEIGHT = 620
 
 
 @pytest.fixture(scope="module")
-def dashboard_url(tmp_path_factory) -> Iterator[tuple[str, float]]:
+def dashboard_url(tmp_path_factory) -> Iterator[str]:
     """Voila serving the dashboard as ``make explorer`` does (one pre-heated kernel)."""
     S.require_browser()
     notebook = S.copy_without_outputs(DASHBOARD, tmp_path_factory.mktemp("voila"))
     with S.voila(notebook, preheat=True) as url:
-        yield url, time.monotonic()
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +48,7 @@ def lab_url(tmp_path_factory) -> Iterator[str]:
 
 def _open_dashboard(browser, dashboard_url, **size):
     page = S.new_page(browser, **size)
-    page.goto(dashboard_url[0])
+    page.goto(dashboard_url)
     page.wait_for_function(S.PLOTTED, timeout=120_000)
     return page
 
@@ -67,16 +64,9 @@ def _changes_plot(page, action) -> None:
     assert page.evaluate(S.FIGURE_SIGNATURE) != before
 
 
-@pytest.mark.slow
-def test_dashboard_first_plot_within_5_s(browser, dashboard_url):
-    # give the pool time to run the notebook once, as a server that has been up a while has
-    time.sleep(max(0.0, 25.0 - (time.monotonic() - dashboard_url[1])))
-    page = S.new_page(browser)
-    start = time.monotonic()
-    page.goto(dashboard_url[0])
-    page.wait_for_function(S.PLOTTED, timeout=60_000)
-    elapsed = time.monotonic() - start
-    assert elapsed <= FIRST_PLOT_S, f"first plot after {elapsed:.1f} s"
+def test_dashboard_shows_the_app_and_nothing_else(browser, dashboard_url):
+    # how soon the first plot shows is measured by benchmarks/explorer_browser.py, not here
+    page = _open_dashboard(browser, dashboard_url)
     text = page.locator("body").inner_text()
     assert "Kaiming initialisation explorer" in text
     for absent in ("from kaiming_lab", "explorer()", "Not answered", "Next"):
