@@ -6,24 +6,12 @@ import math
 
 import numpy as np
 import pytest
-from scipy import integrate, optimize, stats
+from _references import NON_HOMOGENEOUS, quad_expectation
+from scipy import optimize
 
 from kaiming_lab import gains
 from kaiming_lab.activations import SELU_ALPHA, SELU_SCALE, get_activation
 from kaiming_lab.initializers import calculate_gain
-
-NON_HOMOGENEOUS = ("tanh", "sigmoid", "gelu", "selu")
-
-
-def quad_expectation(func, q: float) -> float:
-    """``E[func(sqrt(q) u)]``, ``u ~ N(0, 1)``, by scipy.integrate.quad split at the kink 0."""
-    s = math.sqrt(q)
-    total = 0.0
-    for lo, hi in ((-np.inf, 0.0), (0.0, np.inf)):
-        value, _ = integrate.quad(lambda u: func(s * u) * stats.norm.pdf(u), lo, hi, limit=200)
-        total += value
-    return total
-
 
 # closed forms --------------------------------------------------------------------------
 
