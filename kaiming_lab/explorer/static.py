@@ -24,9 +24,7 @@ import math
 import numpy as np
 
 from .simulation import ExplorerModel
-from .state import DEPTH_RANGE, ExplorerState
-
-__all__ = ["static_data"]
+from .state import RANGES, ExplorerState
 
 
 def _floats(values: np.ndarray) -> list[float | None]:
@@ -46,10 +44,8 @@ def static_data(state: ExplorerState, *, model: ExplorerModel | None = None) -> 
     ``overflow_layer``, ``underflow_layer``;
     otherwise ``view`` (the numbers and verdict of ``state`` alone).
     """
-    if not isinstance(state, ExplorerState):
-        raise TypeError(f"state must be an ExplorerState, got {type(state).__name__}")
     model = ExplorerModel() if model is None else model
-    out: dict = {"state": dataclasses.asdict(state), "rescalable": model.rescalable(state)}
+    out: dict = {"state": dataclasses.asdict(state), "rescalable": state.rescalable}
     if not out["rescalable"]:
         view = model.compute(state)
         out["view"] = {
@@ -62,7 +58,7 @@ def static_data(state: ExplorerState, *, model: ExplorerModel | None = None) -> 
             "detail": view.assessment.detail,
         }
         return out
-    depths = range(DEPTH_RANGE[0], DEPTH_RANGE[1] + 1)
+    depths = range(RANGES["depth"][0], RANGES["depth"][1] + 1)
     views = [model.compute(dataclasses.replace(state, depth=d, multiplier=1.0)) for d in depths]
     deepest = views[-1]
     out.update(
