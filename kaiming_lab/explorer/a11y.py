@@ -1,21 +1,11 @@
 """What the explorer tells a screen reader and a keyboard user, beyond what ipywidgets does.
 
-ipywidgets 8 draws a slider as a ``div`` with ``role="slider"`` but gives it
-no accessible name (its visible label is not tied to it), and an HTML output
-is not a live region. :class:`AccessibilityPatch` is an invisible widget in
-the app whose few lines of browser code, once the app is on the page:
-
-* name every control: ``aria-label`` from :data:`CONTROL_NAMES` on the
-  slider handle, select, text box or button under ``.kaiming-<control>``;
-* say the variance slider's value as a multiplier (``aria-valuetext``
-  ``"×1.05 of 2/fan_in"``) instead of its base-ten logarithm;
-* make the app a landmark (``role="region"``, named "Kaiming initialisation
-  explorer") a screen reader can jump to;
-* make the verdict a polite live region (``role="status"``,
-  ``aria-live="polite"``), so a new verdict is read out after a move.
-
-Focus is shown by :data:`FOCUS_CSS` (part of the app's style sheet). The
-names are plain data, so tests read them without a browser.
+ipywidgets 8 gives a slider no accessible name, and an HTML output is not a live
+region. :class:`AccessibilityPatch`, an invisible widget in the app, runs a few
+lines in the browser that name every control (``aria-label`` from
+:data:`CONTROL_NAMES`), read the variance slider as a multiplier
+(``aria-valuetext`` ``"×1.05 of 2/fan_in"``), make the app a named landmark and
+the verdict a polite live region. :data:`FOCUS_CSS` shows focus.
 """
 
 from __future__ import annotations

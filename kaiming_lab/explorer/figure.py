@@ -1,16 +1,11 @@
 """The explorer's plot: vector panels drawn in the browser by bqplot from the numbers.
 
-Two main panels, the forward pass (``rms(z^(h))`` per layer) and the backward
-pass (mean square of ``dL/dx^(h)``), each on a log axis with ticks at round
-powers of ten: this network as dots, the theory as a dashed line, and the
-range networks like it reach as a shaded band. Three histograms of
-``x / rms(x)`` (first, middle and last layer) sit in a third row that the app
-can fold away. A move sends a few hundred numbers to the browser, which
-redraws the SVG: sharp at any zoom, no image is encoded in the kernel.
-
-The colours and line styles are the course's (:mod:`kaiming_lab.style`): the
-Okabe-Ito blue for this network, vermillion dashed for the theory. Nothing
-is drawn over the data: the key is a line of text above the panels.
+The forward pass (``rms(z^(h))`` per layer) and the backward pass (mean square of
+``dL/dx^(h)``), each on a log axis: this network as dots (Okabe-Ito blue), the
+theory as a dashed line (vermillion), the range networks like it reach as a band;
+the key is a line of text above, nothing covers the data. Three histograms of
+``x / rms(x)`` (first, middle, last layer) fold away. A move sends a few hundred
+numbers; the browser redraws the SVG, sharp at any zoom.
 """
 
 from __future__ import annotations

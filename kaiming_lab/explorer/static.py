@@ -1,19 +1,12 @@
 """The numbers the static edition's explorer needs to redraw itself with no kernel.
 
 For a bias-free ReLU, leaky ReLU or linear network, scaling every weight by
-``sqrt(m)`` scales layer ``h``'s pre-activations by ``m^((h+1)/2)`` (positive
-homogeneity), and ``dL/dx^(h)`` of a ``depth``-layer view by
-``m^((depth-h)/2)``. So one stored run at ``m = 1`` gives this network's line
-at every variance: :func:`static_data` collects that run (``mean(z^2)`` per
-layer up to depth 100, and the gradient's
-mean squares for every depth), and the page's JavaScript
-(``site/static_explorer.js``) rescales it, computes the theory's variance
-recursion and words the verdict as :func:`~kaiming_lab.explorer.verdict.assess`
-does. ``tests/browser/test_site.py`` checks the page's numbers against
-:meth:`~kaiming_lab.explorer.ExplorerModel.compute`.
-
-A setting that is not a rescaling (tanh, or a bias) stores only the view of
-its own state; the page shows it and says that moving it needs a live kernel.
+``sqrt(m)`` scales ``z^(h)`` by ``m^((h+1)/2)`` and ``dL/dx^(h)`` of a
+``depth``-layer view by ``m^((depth-h)/2)``. So :func:`static_data` stores one
+run at ``m = 1`` (``mean(z^2)`` up to depth 100, the gradients for every depth);
+``site/static_explorer.js`` rescales it, runs the variance recursion and words
+the verdict as :mod:`.verdict` does (``tests/browser/test_site.py`` compares).
+Any other setting stores its own view; moving it needs a live kernel.
 """
 
 from __future__ import annotations

@@ -1,20 +1,14 @@
 """ipywidgets front end of the explorer: controls wired to the model and the bqplot panels.
 
-``explorer()`` returns an :class:`ExplorerApp` (an ``ipywidgets.VBox``). A control
-change builds an :class:`~kaiming_lab.explorer.ExplorerState`, asks the
-:class:`~kaiming_lab.explorer.ExplorerModel` for its view and hands that to the
-figure and the verdict line; tests set ``.value`` on the controls and read the result.
+A control change builds an :class:`~kaiming_lab.explorer.ExplorerState`, asks the
+model for its view and hands it to the figure and the verdict; tests set ``.value``
+on the controls. CSS hooks: ``kaiming-explorer`` (the app), ``kaiming-verdict``,
+``kaiming-figure``, ``kaiming-<control>`` on every control, ``kaiming-compact``.
 
-CSS classes for tests and browser automation: ``kaiming-explorer`` (the app),
-``kaiming-verdict``, ``kaiming-figure`` (the two main panels), ``kaiming-<control>``
-on every control (``kaiming-multiplier``, ``kaiming-bias-variance``, ...),
-``kaiming-show-backward`` and ``kaiming-compact`` on the compact layout.
-
-``explorer(compact=True)`` is the layout for a slide (1024x768 at 150 % zoom): the
-variance slider, preset, activation, depth and width in three rows, the verdict,
-one panel at a time (a "backward" button swaps them), text of 16 px or more
-(:data:`~kaiming_lab.explorer.figure.COMPACT_FONT_PX`). Seed, slope and bias keep
-their values without a control on screen; histograms and preset marks are left out.
+``compact=True`` is the layout for a slide (1024x768 at 150 % zoom): variance,
+preset, activation, depth and width in three rows, the verdict, one panel at a
+time (a "backward" button swaps them), text of 16 px or more. Seed, slope and
+bias keep their values off screen; histograms and preset marks are left out.
 """
 
 from __future__ import annotations
@@ -231,16 +225,9 @@ class ExplorerApp(widgets.VBox):
         else:  # the browser's slider may overshoot its ends by a rounding error
             lo, hi = RANGES["multiplier"]
             multiplier = min(max(float(c["multiplier"].value), lo), hi)
-        return ExplorerState(
-            depth=c["depth"].value,
-            multiplier=multiplier,
-            width=c["width"].value,
-            activation=c["activation"].value,
-            slope=float(c["slope"].value),
-            bias_variance=float(c["bias_variance"].value),
-            seed=int(c["seed"].value),
-            batch=self._batch,
-        )
+        names = ("depth", "width", "activation", "slope", "bias_variance", "seed")
+        values = {name: c[name].value for name in names}
+        return ExplorerState(multiplier=multiplier, batch=self._batch, **values)
 
     def _preset_value(self, preset: str) -> float:
         """A preset's multiplier; all three computed again only when activation, slope or width
