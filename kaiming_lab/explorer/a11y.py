@@ -13,8 +13,6 @@ from __future__ import annotations
 import anywidget
 import traitlets
 
-__all__ = ["CONTROL_NAMES", "FOCUS_CSS", "VERDICT_NAME", "AccessibilityPatch"]
-
 #: Accessible name of each control; each starts with the words its visible label shows.
 CONTROL_NAMES: dict[str, str] = {
     "multiplier": "Var(W) in units of 2/width: weight variance, multiple of 2/fan_in",
@@ -28,8 +26,6 @@ CONTROL_NAMES: dict[str, str] = {
     "show_histograms": "histograms of the activations at the first, middle and last layer",
     "show_backward": "backward: show the gradients' panel in place of the forward one",
 }
-#: Accessible name of the verdict's live region.
-VERDICT_NAME = "verdict"
 
 #: A focus ring of 3 px, #1A1A1A (17:1 on white), on every control of the app.
 FOCUS_CSS = """

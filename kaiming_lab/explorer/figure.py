@@ -23,7 +23,7 @@ with warnings.catch_warnings():
     )
     import bqplot as bq
 
-from .simulation import HIST_BINS, HIST_LIMIT, ExplorerView
+from .simulation import HIST_EDGES, HIST_LIMIT, ExplorerView
 from .state import RANGES
 
 #: Height of the two main panels in CSS pixels.
@@ -243,12 +243,13 @@ class ExplorerFigure:
             self.main.layout.width = "auto"
             self.main.layout.margin = f"0 {COMPACT_RIGHT_MARGIN}px 0 0"
         self.main.add_class("kaiming-figure")
-        edges = np.linspace(-HIST_LIMIT, HIST_LIMIT, HIST_BINS + 1)
         self.hist_bars, self.hist_figures = [], []
         for label in ("", "x / rms(x)", ""):
             xs = bq.LinearScale(min=-HIST_LIMIT, max=HIST_LIMIT)
             scales = {"x": xs, "y": bq.LinearScale(min=0.0)}
-            bars = bq.Bars(x=0.5 * (edges[1:] + edges[:-1]), scales=scales, colors=[HIST_COLOR])
+            bars = bq.Bars(
+                x=0.5 * (HIST_EDGES[1:] + HIST_EDGES[:-1]), scales=scales, colors=[HIST_COLOR]
+            )
             axis = bq.Axis(
                 scale=xs,
                 label=label,

@@ -33,8 +33,9 @@ from ..variance import predicted_gradient_variances, predicted_variances
 from .state import BACKWARD_SAMPLES, RANGES, ExplorerState, check_state
 from .verdict import Verdict, assess, network_range
 
-#: Histogram bins over ``[-HIST_LIMIT, HIST_LIMIT]`` in units of ``rms(x)``.
+#: Histogram bins over ``[-HIST_LIMIT, HIST_LIMIT]`` in units of ``rms(x)``, and their edges.
 HIST_BINS, HIST_LIMIT = 40, 4.0
+HIST_EDGES = np.linspace(-HIST_LIMIT, HIST_LIMIT, HIST_BINS + 1)
 #: Bytes of standard normal weights a network keeps, and runs a model keeps: a kernel
 #: stays within its 300 MB target.
 KEEP_BYTES, RUNS_KEPT = 56 * 2**20, 3
@@ -202,7 +203,7 @@ class ExplorerView:
     ``h = 0 .. depth``: ``mean_sq_grad`` (mean square of ``dL/dx^(h)`` over
     :data:`BACKWARD_SAMPLES` inputs), ``grad_theory`` and ``backward_band``.
     ``hist_density[i]`` is the histogram of ``x^(h+1) / rms`` at layer
-    ``hist_layers[i]`` (first, middle, last) over ``hist_edges``, as a density
+    ``hist_layers[i]`` (first, middle, last) over :data:`HIST_EDGES`, as a density
     over *all* entries (it integrates to ``1 - zero_fraction``). ``assessment``
     is the :class:`~kaiming_lab.explorer.verdict.Verdict`, its words included.
     """
@@ -215,7 +216,6 @@ class ExplorerView:
     grad_theory: np.ndarray
     backward_band: np.ndarray
     hist_layers: tuple[int, int, int]
-    hist_edges: np.ndarray
     hist_density: np.ndarray
     hist_rms: np.ndarray
     hist_zero_fraction: np.ndarray
@@ -247,9 +247,6 @@ class ExplorerModel:
         self._net: Network | None = None
         self._runs: dict[tuple, Run] = {}
 
-    def __repr__(self) -> str:
-        return f"ExplorerModel(network={self._net and self._net.key}, runs={len(self._runs)})"
-
     def _run(self, state: ExplorerState) -> Run:
         if self._net is None or self._net.key != (state.seed, state.width, state.batch):
             self._net, self._runs = None, {}  # drop the old network before drawing the new one
@@ -265,17 +262,17 @@ class ExplorerModel:
 
     def compute(self, state: ExplorerState) -> ExplorerView:
         """Statistics, theory, bands, histograms and verdict for ``state``."""
+        state = check_state(state)
+        depth, act = state.depth, state.get_activation()
         with one_blas_thread():
-            return self._compute(check_state(state))
-
-    def _compute(self, state: ExplorerState) -> ExplorerView:
-        run, depth, act = self._run(state), state.depth, state.get_activation()
+            run = self._run(state)
+            grad = run.gradient(depth).copy()
         scale = state.multiplier if state.rescalable else 1.0
         shown = (0, depth // 2, depth - 1)
         rows = np.array(shown)
         with np.errstate(all="ignore"):
             mean_sq_z = run.mean_sq_z[:depth] * scale ** (np.arange(depth) + 1.0)
-            grad = run.gradient(depth) * scale ** (depth - np.arange(depth + 1.0))
+            grad *= scale ** (depth - np.arange(depth + 1.0))
             hist_rms = run.rms[rows] * np.sqrt(scale ** (rows + 1.0))
         grad[~np.isfinite(grad)] = np.nan
         bad = np.flatnonzero(~(mean_sq_z <= _FLOAT_MAX / 4))  # beyond float64, or once rescaled
@@ -304,8 +301,7 @@ class ExplorerModel:
         with np.errstate(all="ignore"):  # backward: widening from the output back, squared
             forward_band = np.array([theory_std * lo[:depth], theory_std * hi[:depth]])
             backward_band = np.array([grad_theory * lo[::-1] ** 2, grad_theory * hi[::-1] ** 2])
-        edges = np.linspace(-HIST_LIMIT, HIST_LIMIT, HIST_BINS + 1)
-        density = run.hist[rows] / (BACKWARD_SAMPLES * state.width * (edges[1] - edges[0]))
+        density = run.hist[rows] / (BACKWARD_SAMPLES * state.width * (2 * HIST_LIMIT / HIST_BINS))
         if overflow is not None:
             density[rows >= overflow], hist_rms[rows >= overflow] = 0.0, np.nan
         verdict = assess(
@@ -320,7 +316,6 @@ class ExplorerModel:
             grad_theory=grad_theory,
             backward_band=backward_band,
             hist_layers=shown,
-            hist_edges=edges,
             hist_density=density,
             hist_rms=hist_rms,
             hist_zero_fraction=run.zeros[rows],

@@ -15,6 +15,7 @@ from kaiming_lab import estimate_mean, predicted_variances, propagate
 from kaiming_lab.explorer.figure import ExplorerFigure
 from kaiming_lab.explorer.simulation import (
     HIST_BINS,
+    HIST_EDGES,
     ExplorerModel,
     activation_histogram,
     simulate_state,
@@ -248,7 +249,7 @@ def test_histogram_clips_into_end_bins_and_handles_zeros():
 
 def test_histogram_density_integrates_to_the_non_zero_share(model):
     view = model.compute(ExplorerState(depth=20, seed=1, **SMALL))
-    step = view.hist_edges[1] - view.hist_edges[0]
+    step = HIST_EDGES[1] - HIST_EDGES[0]
     area = view.hist_density.sum(axis=1) * step
     np.testing.assert_allclose(area, 1.0 - view.hist_zero_fraction, rtol=1e-12)
 
