@@ -68,6 +68,15 @@ def _control(kind: type, description: str, layout, **values) -> widgets.ValueWid
     return kind(description=description, style=style, layout=layout, **values)
 
 
+def _toggle(description: str, tooltip: str, **layout) -> widgets.ToggleButton:
+    """A switch with the CSS class ``kaiming-show-<description>``."""
+    button = widgets.ToggleButton(
+        description=description, tooltip=tooltip, layout=widgets.Layout(**layout)
+    )
+    button.add_class(f"kaiming-show-{description}")
+    return button
+
+
 class ExplorerApp(widgets.VBox):
     """The explorer: controls, one verdict, the forward and backward panels, folded histograms.
 
@@ -102,7 +111,6 @@ class ExplorerApp(widgets.VBox):
         self.figure = ExplorerFigure(compact=compact)
         self.view: ExplorerView | None = None
         self.redraws = 0
-        self._quiet = False
         self._presets: tuple[tuple, dict[str, float]] = ((), {})
         self._batch = state.batch if state.batch != ExplorerState(width=state.width).batch else None
         lo, hi = (math.log10(v) for v in RANGES["multiplier"])
@@ -152,26 +160,21 @@ class ExplorerApp(widgets.VBox):
             f"<span style='background:rgba(86,180,233,0.3)'>&nbsp;&nbsp;&nbsp;</span> "
             f"networks like it (95 %)</span>"
         )
-        self.show_histograms = widgets.ToggleButton(
-            value=False,
-            description="histograms",
-            tooltip="show the activations at the first, middle and last layer",
-            icon="bar-chart",
-            layout=widgets.Layout(width="130px"),
+        self.show_histograms = _toggle(
+            "histograms", "show the activations at the first, middle and last layer", width="130px"
         )
-        self.show_histograms.add_class("kaiming-show-histograms")
+        self.show_histograms.icon = "bar-chart"
         self.figure.hists.layout.display = "none"
         #: compact layout only: shows the backward panel in place of the forward one
         self.show_backward: widgets.ToggleButton | None = None
         row = widgets.Layout(flex_flow="row wrap", align_items="center", width="100%")
         if compact:  # the controls a lecture uses, the verdict and one panel at a time
-            self.show_backward = widgets.ToggleButton(
-                value=False,
-                description="backward",
-                tooltip="show the backward pass (the gradients) in place of the forward pass",
-                layout=widgets.Layout(width="104px", margin="0 0 0 6px"),
+            self.show_backward = _toggle(
+                "backward",
+                "show the backward pass (the gradients) in place of the forward pass",
+                width="104px",
+                margin="0 0 0 6px",
             )
-            self.show_backward.add_class("kaiming-show-backward")
             self.show_backward.observe(self._on_backward, names="value")
             # the switch beside depth and width (200 px each at 150 % zoom, so the three
             # share a row; up to 300 px on a wider screen): the key fills its own row
@@ -242,25 +245,20 @@ class ExplorerApp(widgets.VBox):
             self._presets = (key, values)
         return self._presets[1][preset]
 
-    def _set_quietly(self, name: str, value) -> None:
-        self._quiet = True
-        try:
-            self.controls[name].value = value
-        finally:
-            self._quiet = False
-
     def _on_control(self, change) -> None:
-        """A control moved: keep the preset and the variance slider in step, then redraw."""
-        if self._quiet:
-            return
+        """A control moved: keep the preset and the variance slider in step, then redraw.
+
+        Setting one from the other calls this again; its redraw is the one that counts, the
+        outer call's finds the same state and sends nothing.
+        """
         c, owner, preset = self.controls, change["owner"], self.controls["preset"].value
         c["slope"].disabled = c["activation"].value != "leaky_relu"
         if preset != "custom" and owner is c["multiplier"]:
             # the browser rounds to the slider's step: stay on the preset within half a step
             if abs(math.log10(change["new"] / self._preset_value(preset))) > MULTIPLIER_STEP / 2:
-                self._set_quietly("preset", "custom")
+                c["preset"].value = "custom"
         elif preset != "custom" and owner in (c["preset"], c["activation"], c["slope"]):
-            self._set_quietly("multiplier", self._preset_value(preset))
+            c["multiplier"].value = self._preset_value(preset)
         self.refresh()
 
     def _on_histograms(self, change) -> None:
