@@ -136,8 +136,8 @@ def depth_ticks(xmax: int) -> np.ndarray:
 TICK_LABELS = {js_number(k): power_label(k) for k in range(-300, 301)}
 
 
-def _figure(marks: list, axes: list, margin: tuple, basis: int, height: int, title="") -> bq.Figure:
-    """A bqplot figure growing from ``basis`` px wide; ``margin``: top, bottom, left, right."""
+def _figure(marks: list, axes: list, margin: tuple, widths: tuple, height: int, title=""):
+    """A bqplot figure; ``margin`` is (top, bottom, left, right), ``widths`` (basis, minimum)."""
     return bq.Figure(
         marks=marks,
         axes=axes,
@@ -145,7 +145,10 @@ def _figure(marks: list, axes: list, margin: tuple, basis: int, height: int, tit
         fig_margin=dict(zip(("top", "bottom", "left", "right"), margin, strict=True)),
         animation_duration=0,
         layout=widgets.Layout(
-            flex=f"1 1 {basis}px", width="auto", min_width=f"{basis - 80}px", height=f"{height}px"
+            flex=f"1 1 {widths[0]}px",
+            width="auto",
+            min_width=f"{widths[1]}px",
+            height=f"{height}px",
         ),
     )
 
@@ -192,7 +195,7 @@ class _LogPanel:
             tick_labels=TICK_LABELS,  # sent once: only the tick values change
         )
         marks, axes = [self.band, self.theory, self.network], [self.x_axis, self.y_axis]
-        self.figure = _figure(marks, axes, (34, 46, 70, 14), 360, height, title)
+        self.figure = _figure(marks, axes, (34, 46, 70, 14), (360, 280), height, title)
 
     def update(self, x: np.ndarray, data, theory, band, xmax: float) -> None:
         """Put new numbers into the marks and scales (one message per widget)."""
@@ -248,7 +251,10 @@ class ExplorerFigure:
             xs = bq.LinearScale(min=-HIST_LIMIT, max=HIST_LIMIT)
             scales = {"x": xs, "y": bq.LinearScale(min=0.0)}
             bars = bq.Bars(
-                x=0.5 * (HIST_EDGES[1:] + HIST_EDGES[:-1]), scales=scales, colors=[HIST_COLOR]
+                x=0.5 * (HIST_EDGES[1:] + HIST_EDGES[:-1]),
+                y=np.zeros(len(HIST_EDGES) - 1),
+                scales=scales,
+                colors=[HIST_COLOR],
             )
             axis = bq.Axis(
                 scale=xs,
@@ -258,7 +264,9 @@ class ExplorerFigure:
                 tick_style={"font-size": "13px"},
             )
             self.hist_bars.append(bars)
-            self.hist_figures.append(_figure([bars], [axis], (30, 42, 16, 16), 220, HIST_HEIGHT))
+            self.hist_figures.append(
+                _figure([bars], [axis], (30, 42, 16, 16), (220, 200), HIST_HEIGHT)
+            )
         # the histograms join the page when first shown (a hidden bqplot figure
         # would be laid out at a negative size)
         self.hists = widgets.HBox(layout=widgets.Layout(flex_flow="row wrap", width="100%"))
