@@ -52,13 +52,12 @@ BAND_EDGE_COLOR = "#2F8AC4"
 _PLOT_MAX = 1e300
 _SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 
-#: CSS for the panels: fonts of 14-15 px at 100 % zoom (they scale with the browser's zoom).
+#: CSS for the panels: fonts of 14-15 px at 100 % zoom (they scale with the browser's zoom);
+#: tick labels take their size from the axes' ``tick_style``, which bqplot sets inline.
 FIGURE_CSS = """
 .kaiming-figure .bqplot text.axislabel { font-size: 15px; }
-.kaiming-figure .bqplot .tick text { font-size: 14px; }
 .kaiming-figure .bqplot .mainheading { font-size: 15px; }
 .kaiming-hists .bqplot text.axislabel { font-size: 14px; }
-.kaiming-hists .bqplot .tick text { font-size: 13px; }
 .kaiming-hists .bqplot .mainheading { font-size: 14px; }
 .kaiming-explorer .widget-label, .kaiming-explorer .widget-readout { font-size: 14px; }
 """
@@ -72,7 +71,6 @@ COMPACT_CSS = f"""
 .kaiming-compact .kaiming-figure .bqplot text.axislabel,
 .kaiming-compact .kaiming-figure .bqplot .mainheading {{ font-size: {COMPACT_FONT_PX}px; }}
 """
-# (tick labels take their size from the axes' tick_style, which bqplot sets inline)
 
 
 def js_number(k: int) -> str:

@@ -125,8 +125,6 @@ def preset_multiplier(
     preset = check_choice("preset", preset, PRESETS)
     if preset == "custom":
         raise ValueError("preset 'custom' keeps the current multiplier; it has no value of its own")
-    if not isinstance(activation, Activation):
-        activation = check_choice("activation", activation, ACTIVATION_CHOICES)
     slope = check_float("slope", slope, minimum=0.0, maximum=1.0)
     fan_in = check_int("fan_in", fan_in)
     fan_out = fan_in if fan_out is None else check_int("fan_out", fan_out)
