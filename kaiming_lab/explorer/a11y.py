@@ -1,29 +1,17 @@
 """What the explorer tells a screen reader and a keyboard user, beyond what ipywidgets does.
 
-ipywidgets 8 draws a slider as a ``div`` with ``role="slider"`` but gives it
-no accessible name (its visible label is not tied to it), and an HTML output
-is not a live region. :class:`AccessibilityPatch` is an invisible widget in
-the app whose few lines of browser code, once the app is on the page:
-
-* name every control: ``aria-label`` from :data:`CONTROL_NAMES` on the
-  slider handle, select, text box or button under ``.kaiming-<control>``;
-* say the variance slider's value as a multiplier (``aria-valuetext``
-  ``"×1.05 of 2/fan_in"``) instead of its base-ten logarithm;
-* make the app a landmark (``role="region"``, named "Kaiming initialisation
-  explorer") a screen reader can jump to;
-* make the verdict a polite live region (``role="status"``,
-  ``aria-live="polite"``), so a new verdict is read out after a move.
-
-Focus is shown by :data:`FOCUS_CSS` (part of the app's style sheet). The
-names are plain data, so tests read them without a browser.
+ipywidgets 8 gives a slider no accessible name, and an HTML output is not a live
+region. :class:`AccessibilityPatch`, an invisible widget in the app, runs a few
+lines in the browser that name every control (``aria-label`` from
+:data:`CONTROL_NAMES`), read the variance slider as a multiplier
+(``aria-valuetext`` ``"×1.05 of 2/fan_in"``), make the app a named landmark and
+the verdict a polite live region. :data:`FOCUS_CSS` shows focus.
 """
 
 from __future__ import annotations
 
 import anywidget
 import traitlets
-
-__all__ = ["CONTROL_NAMES", "FOCUS_CSS", "VERDICT_NAME", "AccessibilityPatch"]
 
 #: Accessible name of each control; each starts with the words its visible label shows.
 CONTROL_NAMES: dict[str, str] = {
@@ -38,8 +26,6 @@ CONTROL_NAMES: dict[str, str] = {
     "show_histograms": "histograms of the activations at the first, middle and last layer",
     "show_backward": "backward: show the gradients' panel in place of the forward one",
 }
-#: Accessible name of the verdict's live region.
-VERDICT_NAME = "verdict"
 
 #: A focus ring of 3 px, #1A1A1A (17:1 on white), on every control of the app.
 FOCUS_CSS = """

@@ -1,16 +1,11 @@
 """The explorer's plot: vector panels drawn in the browser by bqplot from the numbers.
 
-Two main panels, the forward pass (``rms(z^(h))`` per layer) and the backward
-pass (mean square of ``dL/dx^(h)``), each on a log axis with ticks at round
-powers of ten: this network as dots, the theory as a dashed line, and the
-range networks like it reach as a shaded band. Three histograms of
-``x / rms(x)`` (first, middle and last layer) sit in a third row that the app
-can fold away. A move sends a few hundred numbers to the browser, which
-redraws the SVG: sharp at any zoom, no image is encoded in the kernel.
-
-The colours and line styles are the course's (:mod:`kaiming_lab.style`): the
-Okabe-Ito blue for this network, vermillion dashed for the theory. Nothing
-is drawn over the data: the key is a line of text above the panels.
+The forward pass (``rms(z^(h))`` per layer) and the backward pass (mean square of
+``dL/dx^(h)``), each on a log axis: this network as dots (Okabe-Ito blue), the
+theory as a dashed line (vermillion), the range networks like it reach as a band;
+the key is a line of text above, nothing covers the data. Three histograms of
+``x / rms(x)`` (first, middle, last layer) fold away. A move sends a few hundred
+numbers; the browser redraws the SVG, sharp at any zoom.
 """
 
 from __future__ import annotations
@@ -28,22 +23,8 @@ with warnings.catch_warnings():
     )
     import bqplot as bq
 
-from .network import HIST_LIMIT
-from .simulation import ExplorerView
-from .state import DEPTH_RANGE
-
-__all__ = [
-    "COMPACT_FIGURE_HEIGHT",
-    "COMPACT_FONT_PX",
-    "COMPACT_RIGHT_MARGIN",
-    "FIGURE_HEIGHT",
-    "ExplorerFigure",
-    "decade_ticks",
-    "depth_ticks",
-    "js_number",
-    "log_limits",
-    "power_label",
-]
+from .simulation import HIST_EDGES, HIST_LIMIT, ExplorerView
+from .state import RANGES
 
 #: Height of the two main panels in CSS pixels.
 FIGURE_HEIGHT = 290
@@ -58,7 +39,7 @@ COMPACT_FONT_PX = 16
 #: Height of the histogram row in CSS pixels.
 HIST_HEIGHT = 170
 #: Depth axis lengths the x axis snaps to.
-DEPTH_AXIS = (10, 25, 50, DEPTH_RANGE[1])
+DEPTH_AXIS = (10, 25, 50, RANGES["depth"][1])
 
 #: Okabe-Ito blue, vermillion, bluish green and sky blue, as in :data:`kaiming_lab.style.PALETTE`
 #: (spelled out so the app does not import matplotlib: a lighter, faster kernel).
@@ -71,13 +52,12 @@ BAND_EDGE_COLOR = "#2F8AC4"
 _PLOT_MAX = 1e300
 _SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 
-#: CSS for the panels: fonts of 14-15 px at 100 % zoom (they scale with the browser's zoom).
+#: CSS for the panels: fonts of 14-15 px at 100 % zoom (they scale with the browser's zoom);
+#: tick labels take their size from the axes' ``tick_style``, which bqplot sets inline.
 FIGURE_CSS = """
 .kaiming-figure .bqplot text.axislabel { font-size: 15px; }
-.kaiming-figure .bqplot .tick text { font-size: 14px; }
 .kaiming-figure .bqplot .mainheading { font-size: 15px; }
 .kaiming-hists .bqplot text.axislabel { font-size: 14px; }
-.kaiming-hists .bqplot .tick text { font-size: 13px; }
 .kaiming-hists .bqplot .mainheading { font-size: 14px; }
 .kaiming-explorer .widget-label, .kaiming-explorer .widget-readout { font-size: 14px; }
 """
@@ -91,7 +71,6 @@ COMPACT_CSS = f"""
 .kaiming-compact .kaiming-figure .bqplot text.axislabel,
 .kaiming-compact .kaiming-figure .bqplot .mainheading {{ font-size: {COMPACT_FONT_PX}px; }}
 """
-# (tick labels take their size from the axes' tick_style, which bqplot sets inline)
 
 
 def js_number(k: int) -> str:
@@ -110,12 +89,11 @@ def power_label(k: int) -> str:
     return "10" + str(k).translate(_SUPERSCRIPT)
 
 
-def _finite(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The points a log axis can show (``0 < y < 1e300``)."""
-    y = np.asarray(y, dtype=float)
+def _finite(x: np.ndarray, y: np.ndarray) -> dict[str, np.ndarray]:
+    """The points ``x, y`` a log axis can show (``0 < y < 1e300``)."""
     with np.errstate(invalid="ignore"):
         ok = (y > 1.0 / _PLOT_MAX) & (y < _PLOT_MAX)
-    return np.asarray(x, dtype=float)[ok], y[ok]
+    return {"x": x[ok], "y": y[ok]}
 
 
 def log_limits(*arrays: np.ndarray) -> tuple[int, int]:
@@ -156,19 +134,28 @@ def depth_ticks(xmax: int) -> np.ndarray:
 TICK_LABELS = {js_number(k): power_label(k) for k in range(-300, 301)}
 
 
+def _figure(marks: list, axes: list, margin: tuple, widths: tuple, height: int, title=""):
+    """A bqplot figure; ``margin`` is (top, bottom, left, right), ``widths`` (basis, minimum)."""
+    return bq.Figure(
+        marks=marks,
+        axes=axes,
+        title=title,
+        fig_margin=dict(zip(("top", "bottom", "left", "right"), margin, strict=True)),
+        animation_duration=0,
+        layout=widgets.Layout(
+            flex=f"1 1 {widths[0]}px",
+            width="auto",
+            min_width=f"{widths[1]}px",
+            height=f"{height}px",
+        ),
+    )
+
+
 class _LogPanel:
     """One log-scale panel: dots (this network), dashed line (theory), band (networks like it)."""
 
-    def __init__(
-        self,
-        title: str,
-        x_label: str,
-        y_label: str,
-        height: int = FIGURE_HEIGHT,
-        font_px: int = 14,
-    ) -> None:
-        self.x_scale = bq.LinearScale(min=0.0, max=50.0)
-        self.y_scale = bq.LogScale(min=0.1, max=10.0)
+    def __init__(self, title: str, y_label: str, height: int, font_px: int) -> None:
+        self.x_scale, self.y_scale = bq.LinearScale(min=0.0, max=50.0), bq.LogScale()
         scales = {"x": self.x_scale, "y": self.y_scale}
         self.band = bq.Lines(
             x=[0.0],
@@ -182,29 +169,18 @@ class _LogPanel:
             stroke_width=1,
         )
         self.theory = bq.Lines(
-            x=[0.0],
-            y=[1.0],
-            scales=scales,
-            colors=[THEORY_COLOR],
-            line_style="dashed",
-            stroke_width=3,
+            scales=scales, colors=[THEORY_COLOR], line_style="dashed", stroke_width=3
         )
         self.network = bq.Scatter(
-            x=[0.0],
-            y=[1.0],
-            scales=scales,
-            colors=[NETWORK_COLOR],
-            default_size=28,
-            stroke="white",
-            stroke_width=0.5,
+            scales=scales, colors=[NETWORK_COLOR], default_size=28, stroke="white", stroke_width=0.5
         )
+        tick_style = {"font-size": f"{font_px}px"}
         self.x_axis = bq.Axis(
             scale=self.x_scale,
-            label=x_label,
-            tick_values=depth_ticks(50),
+            label="layer h",
             tick_format="d",
             grid_lines="none",
-            tick_style={"font-size": f"{font_px}px"},
+            tick_style=tick_style,
         )
         self.y_axis = bq.Axis(
             scale=self.y_scale,
@@ -213,47 +189,27 @@ class _LogPanel:
             grid_lines="dashed",
             grid_color="#ddd",
             label_offset="52px",
-            tick_style={"font-size": f"{font_px}px"},
-            # every power of ten the axis can show, sent once: only the tick values change
-            tick_labels=TICK_LABELS,
+            tick_style=tick_style,
+            tick_labels=TICK_LABELS,  # sent once: only the tick values change
         )
-        self.figure = bq.Figure(
-            marks=[self.band, self.theory, self.network],
-            axes=[self.x_axis, self.y_axis],
-            title=title,
-            fig_margin={"top": 34, "bottom": 46, "left": 70, "right": 14},
-            animation_duration=0,
-            layout=widgets.Layout(
-                flex="1 1 360px", width="auto", min_width="280px", height=f"{height}px"
-            ),
-        )
+        marks, axes = [self.band, self.theory, self.network], [self.x_axis, self.y_axis]
+        self.figure = _figure(marks, axes, (34, 46, 70, 14), (360, 280), height, title)
 
-    def update(
-        self, x: np.ndarray, data: np.ndarray, theory: np.ndarray, band: tuple, xmax: float
-    ) -> None:
+    def update(self, x: np.ndarray, data, theory, band, xmax: float) -> None:
         """Put new numbers into the marks and scales (one message per widget)."""
-        lo_band, hi_band = band
         lo, hi = log_limits(data, theory)
         clip_lo, clip_hi = float(f"1e{lo}"), float(f"1e{hi}")
-        ticks = decade_ticks(lo, hi)
         with np.errstate(all="ignore"):
-            band_lo = np.clip(lo_band, clip_lo, clip_hi)
-            band_hi = np.clip(hi_band, clip_lo, clip_hi)
-        ok = np.isfinite(band_lo) & np.isfinite(band_hi)
-        tx, ty = _finite(x, theory)
-        nx, ny = _finite(x, data)
+            band = np.clip(band, clip_lo, clip_hi)
+        ok = np.all(np.isfinite(band), axis=0)
         # scales first, so the marks are drawn once on the new axes
         _assign(self.x_scale, min=-0.01 * xmax, max=1.01 * xmax)
         _assign(self.x_axis, tick_values=depth_ticks(int(xmax)))
         _assign(self.y_scale, min=clip_lo, max=clip_hi)
-        _assign(self.y_axis, tick_values=np.array([float(f"1e{k}") for k in ticks]))
-        _assign(
-            self.band,
-            x=np.asarray(x, dtype=float)[ok],
-            y=np.vstack([band_lo[ok], band_hi[ok]]),
-        )
-        _assign(self.theory, x=tx, y=ty)
-        _assign(self.network, x=nx, y=ny)
+        _assign(self.y_axis, tick_values=[float(f"1e{k}") for k in decade_ticks(lo, hi)])
+        _assign(self.band, x=x[ok], y=band[:, ok])
+        _assign(self.theory, **_finite(x, theory))
+        _assign(self.network, **_finite(x, data))
 
 
 def _assign(widget, **values) -> None:
@@ -275,11 +231,10 @@ class ExplorerFigure:
     """
 
     def __init__(self, *, compact: bool = False) -> None:
-        height = COMPACT_FIGURE_HEIGHT if compact else FIGURE_HEIGHT
-        font_px = COMPACT_FONT_PX if compact else 14
-        self.forward = _LogPanel("forward: rms(z) per layer", "layer h", "rms(z)", height, font_px)
+        size = (COMPACT_FIGURE_HEIGHT, COMPACT_FONT_PX) if compact else (FIGURE_HEIGHT, 14)
+        self.forward = _LogPanel("forward: rms(z) per layer", "rms(z)", *size)
         self.backward = _LogPanel(
-            "backward: mean square of dL/dx per layer", "layer h", "mean (dL/dx)²", height, font_px
+            "backward: mean square of dL/dx per layer", "mean (dL/dx)²", *size
         )
         self.main = widgets.HBox(
             [self.forward.figure] if compact else [self.forward.figure, self.backward.figure],
@@ -289,59 +244,39 @@ class ExplorerFigure:
             self.main.layout.width = "auto"
             self.main.layout.margin = f"0 {COMPACT_RIGHT_MARGIN}px 0 0"
         self.main.add_class("kaiming-figure")
-        centres = np.linspace(-HIST_LIMIT, HIST_LIMIT, 41)
-        centres = 0.5 * (centres[1:] + centres[:-1])
-        self.hist_bars: list[bq.Bars] = []
-        self.hist_figures: list[bq.Figure] = []
-        for i in range(3):
-            xs, ys = bq.LinearScale(min=-HIST_LIMIT, max=HIST_LIMIT), bq.LinearScale(min=0.0)
+        self.hist_bars, self.hist_figures = [], []
+        for label in ("", "x / rms(x)", ""):
+            xs = bq.LinearScale(min=-HIST_LIMIT, max=HIST_LIMIT)
+            scales = {"x": xs, "y": bq.LinearScale(min=0.0)}
             bars = bq.Bars(
-                x=centres,
-                y=np.zeros_like(centres),
-                scales={"x": xs, "y": ys},
+                x=0.5 * (HIST_EDGES[1:] + HIST_EDGES[:-1]),
+                y=np.zeros(len(HIST_EDGES) - 1),
+                scales=scales,
                 colors=[HIST_COLOR],
-                padding=0.05,
             )
-            axes = [
-                bq.Axis(
-                    scale=xs,
-                    label="x / rms(x)" if i == 1 else "",
-                    tick_values=np.array([-4.0, -2.0, 0.0, 2.0, 4.0]),
-                    tick_format="d",
-                    tick_style={"font-size": "13px"},
-                )
-            ]
-            fig = bq.Figure(
-                marks=[bars],
-                axes=axes,
-                title="",
-                fig_margin={"top": 30, "bottom": 42, "left": 16, "right": 16},
-                animation_duration=0,
-                layout=widgets.Layout(
-                    flex="1 1 220px", width="auto", min_width="200px", height=f"{HIST_HEIGHT}px"
-                ),
+            axis = bq.Axis(
+                scale=xs,
+                label=label,
+                tick_values=[-4.0, -2.0, 0.0, 2.0, 4.0],
+                tick_format="d",
+                tick_style={"font-size": "13px"},
             )
             self.hist_bars.append(bars)
-            self.hist_figures.append(fig)
+            self.hist_figures.append(
+                _figure([bars], [axis], (30, 42, 16, 16), (220, 200), HIST_HEIGHT)
+            )
         # the histograms join the page when first shown (a hidden bqplot figure
         # would be laid out at a negative size)
         self.hists = widgets.HBox(layout=widgets.Layout(flex_flow="row wrap", width="100%"))
         self.hists.add_class("kaiming-hists")
-        self.view: ExplorerView | None = None
-
-    def __repr__(self) -> str:
-        state = None if self.view is None else self.view.state
-        return f"ExplorerFigure(state={state})"
 
     def update(self, view: ExplorerView, *, histograms: bool = True) -> None:
         """Send ``view``'s numbers to the panels (histograms only if ``histograms``)."""
-        self.view = view
         depth = view.state.depth
         xmax = float(next(n for n in DEPTH_AXIS if n >= depth))
-        self.forward.update(view.layers, view.rms_z, view.theory_std, view.forward_band, xmax)
-        self.backward.update(
-            np.arange(depth + 1.0), view.mean_sq_grad, view.grad_theory, view.backward_band, xmax
-        )
+        layers = np.arange(depth + 1.0)
+        self.forward.update(layers[:-1], view.rms_z, view.theory_std, view.forward_band, xmax)
+        self.backward.update(layers, view.mean_sq_grad, view.grad_theory, view.backward_band, xmax)
         if histograms:
             self.update_histograms(view)
 
@@ -357,5 +292,4 @@ class ExplorerFigure:
                 title = f"layer {h}: all exactly 0"
             else:
                 title = f"layer {h}: rms {rms:.2g}" + (f", {zf:.0%} zeros" if zf > 0 else "")
-            bars.y = view.hist_density[i]
-            fig.title = title
+            bars.y, fig.title = view.hist_density[i], title

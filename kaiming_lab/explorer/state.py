@@ -13,54 +13,29 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from .._validation import check_choice, check_float, check_int
-from ..activations import Activation, get_activation
+from ..activations import Activation, activation_argument, get_activation
 from ..weight_draws import _sigma_w2
 
-__all__ = [
-    "ACTIVATION_CHOICES",
-    "BACKWARD_SAMPLES",
-    "BATCH_RANGE",
-    "BIAS_RANGE",
-    "DEPTH_RANGE",
-    "MAX_WIDTH",
-    "MULTIPLIER_RANGE",
-    "PRESETS",
-    "SEED_RANGE",
-    "WIDTH_CHOICES",
-    "ExplorerState",
-    "default_batch",
-    "fraction_label",
-    "preset_multiplier",
-]
-
-#: Depths the explorer shows; every depth is the first layers of the deepest one.
-DEPTH_RANGE = (1, 100)
-#: Widest layer: 100 layers of ``width x width`` float64 weights are 210 MB at
-#: 512, the most a shared class server should be asked to hold or regenerate.
-MAX_WIDTH = 512
+#: Each control's range. Every depth is the first layers of the deepest one. The
+#: multiplier is of Kaiming's ``2 / fan_in``. The widest layer is 512: 100 layers of
+#: ``512 x 512`` float64 weights are 210 MB, the most a class server should hold or draw.
+RANGES: dict[str, tuple] = {
+    "depth": (1, 100),
+    "multiplier": (0.1, 10.0),
+    "slope": (0.0, 1.0),
+    "bias_variance": (0.0, 1.0),
+    "seed": (0, 10**6),
+    "width": (1, 512),
+    "batch": (128, 4096),  # after width: its default depends on the width
+}
 #: Layer widths offered by the width control.
 WIDTH_CHOICES: tuple[int, ...] = (2, 4, 8, 16, 32, 64, 128, 256, 512)
 #: Activations offered by the activation control.
 ACTIVATION_CHOICES: tuple[str, ...] = ("relu", "leaky_relu", "tanh", "linear")
-#: Range of the weight-variance multiplier (relative to ``2 / fan_in``).
-MULTIPLIER_RANGE = (0.1, 10.0)
-#: Range of the bias variance ``Var(b)``.
-BIAS_RANGE = (0.0, 1.0)
-#: Range of the seed.
-SEED_RANGE = (0, 10**6)
-#: Range of the number of inputs pushed through the network.
-BATCH_RANGE = (128, 4096)
 #: Number of inputs whose gradients are sent back (the first rows of the batch).
 BACKWARD_SAMPLES = 128
 #: Initialiser presets; ``custom`` leaves the multiplier where it is.
 PRESETS: tuple[str, ...] = ("kaiming", "xavier", "pytorch_default", "custom")
-_FLOAT_RANGES = {"multiplier": MULTIPLIER_RANGE, "slope": (0.0, 1.0), "bias_variance": BIAS_RANGE}
-_INT_RANGES = {
-    "depth": DEPTH_RANGE,
-    "width": (1, MAX_WIDTH),
-    "seed": SEED_RANGE,
-    "batch": BATCH_RANGE,
-}
 
 
 def default_batch(width: int) -> int:
@@ -75,7 +50,7 @@ def default_batch(width: int) -> int:
 
 @dataclass(frozen=True)
 class ExplorerState:
-    """The explorer's control values, checked against the controls' ranges.
+    """The explorer's control values, checked against the controls' :data:`RANGES`.
 
     ``multiplier`` scales Kaiming's ``2 / fan_in``: ``Var(W) = multiplier * 2 / width``.
     ``slope`` is used only by ``leaky_relu``. ``batch`` inputs ``x ~ N(0, I)``;
@@ -94,22 +69,36 @@ class ExplorerState:
     def __post_init__(self) -> None:
         put = object.__setattr__
         put(self, "activation", check_choice("activation", self.activation, ACTIVATION_CHOICES))
-        for name, (lo, hi) in _FLOAT_RANGES.items():
-            put(self, name, check_float(name, getattr(self, name), minimum=lo, maximum=hi))
-        for name, (lo, hi) in _INT_RANGES.items():  # width first: batch's default needs it
+        for name, (lo, hi) in RANGES.items():
             value = getattr(self, name)
             if name == "batch" and value is None:
                 value = default_batch(self.width)
-            put(self, name, check_int(name, value, minimum=lo, maximum=hi))
+            check = check_int if isinstance(lo, int) else check_float
+            put(self, name, check(name, value, minimum=lo, maximum=hi))
 
     @property
     def sigma_w2(self) -> float:
         """``fan_in * Var(W) = 2 * multiplier``: the ``sigma_w^2`` of the theory."""
         return 2.0 * self.multiplier
 
+    @property
+    def rescalable(self) -> bool:
+        """True when a variance move rescales the network exactly (homogeneous, no bias)."""
+        return self.get_activation().homogeneous and self.bias_variance == 0.0
+
     def get_activation(self) -> Activation:
         """The :class:`~kaiming_lab.activations.Activation` these controls select."""
         return get_activation(self.activation, slope=self.slope)
+
+
+def check_state(state: object) -> ExplorerState:
+    """``state`` itself if it is an :class:`ExplorerState`, else a ``TypeError`` naming it."""
+    if not isinstance(state, ExplorerState):
+        raise TypeError(
+            f"state must be an ExplorerState (e.g. ExplorerState(depth=50)), "
+            f"got {state!r} of type {type(state).__name__}"
+        )
+    return state
 
 
 def preset_multiplier(
@@ -136,12 +125,10 @@ def preset_multiplier(
     preset = check_choice("preset", preset, PRESETS)
     if preset == "custom":
         raise ValueError("preset 'custom' keeps the current multiplier; it has no value of its own")
-    if not isinstance(activation, Activation):
-        activation = check_choice("activation", activation, ACTIVATION_CHOICES)
-    act = get_activation(activation, slope=check_float("slope", slope, minimum=0.0, maximum=1.0))
+    slope = check_float("slope", slope, minimum=0.0, maximum=1.0)
     fan_in = check_int("fan_in", fan_in)
     fan_out = fan_in if fan_out is None else check_int("fan_out", fan_out)
-    return _sigma_w2(preset, fan_in, fan_out, act) / 2.0
+    return _sigma_w2(preset, fan_in, fan_out, activation_argument(activation, slope=slope)) / 2.0
 
 
 def fraction_label(value: float) -> str:

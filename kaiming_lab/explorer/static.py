@@ -1,19 +1,12 @@
 """The numbers the static edition's explorer needs to redraw itself with no kernel.
 
 For a bias-free ReLU, leaky ReLU or linear network, scaling every weight by
-``sqrt(m)`` scales layer ``h``'s pre-activations by ``m^((h+1)/2)`` (positive
-homogeneity), and ``dL/dx^(h)`` of a ``depth``-layer view by
-``m^((depth-h)/2)``. So one stored run at ``m = 1`` gives this network's line
-at every variance: :func:`static_data` collects that run (``mean(z^2)`` per
-layer up to depth 100, and the gradient's
-mean squares for every depth), and the page's JavaScript
-(``site/static_explorer.js``) rescales it, computes the theory's variance
-recursion and words the verdict as :func:`~kaiming_lab.explorer.verdict.assess`
-does. ``tests/browser/test_site.py`` checks the page's numbers against
-:meth:`~kaiming_lab.explorer.ExplorerModel.compute`.
-
-A setting that is not a rescaling (tanh, or a bias) stores only the view of
-its own state; the page shows it and says that moving it needs a live kernel.
+``sqrt(m)`` scales ``z^(h)`` by ``m^((h+1)/2)`` and ``dL/dx^(h)`` of a
+``depth``-layer view by ``m^((depth-h)/2)``. So :func:`static_data` stores one
+run at ``m = 1`` (``mean(z^2)`` up to depth 100, the gradients for every depth);
+``site/static_explorer.js`` rescales it, runs the variance recursion and words
+the verdict as :mod:`.verdict` does (``tests/browser/test_site.py`` compares).
+Any other setting stores its own view; moving it needs a live kernel.
 """
 
 from __future__ import annotations
@@ -24,9 +17,7 @@ import math
 import numpy as np
 
 from .simulation import ExplorerModel
-from .state import DEPTH_RANGE, ExplorerState
-
-__all__ = ["static_data"]
+from .state import RANGES, ExplorerState
 
 
 def _floats(values: np.ndarray) -> list[float | None]:
@@ -46,10 +37,8 @@ def static_data(state: ExplorerState, *, model: ExplorerModel | None = None) -> 
     ``overflow_layer``, ``underflow_layer``;
     otherwise ``view`` (the numbers and verdict of ``state`` alone).
     """
-    if not isinstance(state, ExplorerState):
-        raise TypeError(f"state must be an ExplorerState, got {type(state).__name__}")
     model = ExplorerModel() if model is None else model
-    out: dict = {"state": dataclasses.asdict(state), "rescalable": model.rescalable(state)}
+    out: dict = {"state": dataclasses.asdict(state), "rescalable": state.rescalable}
     if not out["rescalable"]:
         view = model.compute(state)
         out["view"] = {
@@ -62,7 +51,7 @@ def static_data(state: ExplorerState, *, model: ExplorerModel | None = None) -> 
             "detail": view.assessment.detail,
         }
         return out
-    depths = range(DEPTH_RANGE[0], DEPTH_RANGE[1] + 1)
+    depths = range(RANGES["depth"][0], RANGES["depth"][1] + 1)
     views = [model.compute(dataclasses.replace(state, depth=d, multiplier=1.0)) for d in depths]
     deepest = views[-1]
     out.update(

@@ -22,11 +22,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._validation import check_choice, check_int
-from .state import ACTIVATION_CHOICES
-
-__all__ = ["SPREAD_SDS", "THRESHOLD", "Verdict", "assess", "network_range"]
-
 #: A predicted change of rms beyond this factor, up or down, is exploding / vanishing.
 THRESHOLD = 2.0
 #: Half-width of the "networks like it" range, in standard deviations of log rms.
@@ -65,47 +60,24 @@ def _sci(value: float) -> str:
     return f"{mantissa}e{int(exponent)}"
 
 
-def network_range(steps: int, width: int, activation: str = "relu") -> tuple[float, float]:
+def network_range(steps, width: int, activation: str = "relu") -> tuple[np.ndarray, np.ndarray]:
     """Factors ``(lo, hi)`` around the theory that most networks like this one land between.
 
     Each layer multiplies the mean square by a random factor with mean 1 and
     variance about ``c / width``: ``c = 5`` for ReLU with Gaussian weights
-    (exactly ``5 / width``, from ``Var(ReLU(g)^2) = 5/4``; notebooks 05 and 10),
-    ``c = 2`` for linear layers (``Var(g^2) = 2``), and ``c = 5`` kept as a
-    rough stand-in for leaky ReLU and tanh. Over ``steps`` layers ``log`` of the
-    rms ratio is then roughly normal with mean ``-c steps / (4 width)`` (the
-    mean square stays on the theory, so the typical network sits a little below
-    it) and standard deviation ``0.5 sqrt(c steps / width)``. The range is that
-    mean plus and minus :data:`SPREAD_SDS` standard deviations (about 95 % of
-    networks): an approximation that says how far one network may stray, not a test.
+    (exactly, from ``Var(ReLU(g)^2) = 5/4``; notebooks 05 and 10), ``c = 2`` for
+    linear layers (``Var(g^2) = 2``), ``c = 5`` as a rough stand-in for leaky ReLU
+    and tanh. Over ``steps`` layers (a number or an array) ``log`` of the rms ratio
+    is then roughly normal with mean ``-c steps / (4 width)`` (the mean square
+    stays on the theory, so the typical network sits a little below it) and
+    standard deviation ``0.5 sqrt(c steps / width)``; the range is the mean plus
+    and minus :data:`SPREAD_SDS` of them (about 95 % of networks): how far one
+    network may stray, not a test.
     """
-    steps = check_int("steps", steps, minimum=0, maximum=10**6)
-    width = check_int("width", width)
-    activation = check_choice("activation", activation, ACTIVATION_CHOICES)
-    lo, hi = _network_range(np.array([steps]), width, activation)
-    return float(lo[0]), float(hi[0])
-
-
-def _network_range(steps: np.ndarray, width: int, activation: str) -> tuple[np.ndarray, ...]:
-    """:func:`network_range` for an array of ``steps``, after the argument checks."""
     c = 2.0 if activation == "linear" else 5.0
-    centre = -c * steps / (4.0 * width)
-    half = SPREAD_SDS * 0.5 * np.sqrt(c * steps / width)
+    centre = -c * np.asarray(steps) / (4.0 * width)
+    half = SPREAD_SDS * 0.5 * np.sqrt(c * np.asarray(steps) / width)
     return np.exp(centre - half), np.exp(centre + half)
-
-
-def _array(name: str, value: object, size: int | None) -> np.ndarray:
-    try:
-        arr = np.asarray(value, dtype=float)
-    except (TypeError, ValueError):
-        raise TypeError(f"{name} must be a 1-D array of numbers, got {value!r}") from None
-    if arr.ndim != 1 or arr.size == 0:
-        raise ValueError(f"{name} must be a non-empty 1-D array, got shape {arr.shape}")
-    if size is not None and arr.size != size:
-        raise ValueError(f"{name} must have {size} entries, got {arr.size}")
-    if np.any(arr < 0) or np.any(arr == -np.inf):
-        raise ValueError(f"{name} must not be negative, got minimum {np.nanmin(arr)!r}")
-    return arr
 
 
 def _ratio(last: float, first: float) -> float:
@@ -126,12 +98,11 @@ def _word(factor: float) -> str:
 
 
 def assess(
-    rms_z: np.ndarray,
-    *,
+    rms_z,
     width: int,
-    theory_std: np.ndarray,
-    mean_sq_grad: np.ndarray | None = None,
-    grad_theory: np.ndarray | None = None,
+    theory_std,
+    mean_sq_grad=None,
+    grad_theory=None,
     overflow_layer: int | None = None,
     underflow_layer: int | None = None,
     activation: str = "relu",
@@ -143,48 +114,11 @@ def assess(
     ``grad_theory`` (optional, together) the mean square of ``dL/dx^(h)`` for
     ``h = 0 .. L``. ``nan`` in the measurements marks layers lost to overflow.
     """
-    rms_z = _array("rms_z", rms_z, None)
-    depth = rms_z.size
-    width = check_int("width", width)
-    if theory_std is None:
-        raise ValueError("theory_std is required: the theory's prediction decides the verdict")
-    theory_std = _array("theory_std", theory_std, depth)
-    if np.any(np.isnan(theory_std)) or not theory_std[0] > 0:
-        raise ValueError("theory_std must be positive at layer 0 and hold no nan")
-    if (mean_sq_grad is None) != (grad_theory is None):
-        raise ValueError("mean_sq_grad and grad_theory go together: give both or neither")
-    if mean_sq_grad is not None:
-        mean_sq_grad = _array("mean_sq_grad", mean_sq_grad, depth + 1)
-        grad_theory = _array("grad_theory", grad_theory, depth + 1)
-    if overflow_layer is not None:
-        overflow_layer = check_int("overflow_layer", overflow_layer, minimum=0, maximum=depth - 1)
-    if underflow_layer is not None:
-        underflow_layer = check_int(
-            "underflow_layer", underflow_layer, minimum=0, maximum=depth - 1
-        )
-    activation = check_choice("activation", activation, ACTIVATION_CHOICES)
-    return _assess(
-        rms_z,
-        width,
-        theory_std,
-        mean_sq_grad,
-        grad_theory,
-        overflow_layer,
-        underflow_layer,
-        activation,
-    )
-
-
-def _assess(
-    rms_z, width, theory_std, mean_sq_grad, grad_theory, overflow_layer, underflow_layer, activation
-) -> Verdict:
-    """:func:`assess` after its argument checks."""
-    depth = rms_z.size
+    depth = len(rms_z)
     forward = _ratio(float(theory_std[-1]), float(theory_std[0]))
     backward = math.nan
     if grad_theory is not None:
-        with np.errstate(all="ignore"):
-            backward = math.sqrt(_ratio(float(grad_theory[0]), float(grad_theory[-1])))
+        backward = math.sqrt(_ratio(float(grad_theory[0]), float(grad_theory[-1])))
     f_word, b_word = _word(forward), _word(backward)
     if f_word != "stable":
         status = f_word
@@ -206,11 +140,9 @@ def _assess(
         measured = _ratio(float(rms_z[-1]), float(rms_z[0]))
         detail = f"This network: rms(z) ×{_sci(measured)}"
         if mean_sq_grad is not None:
-            with np.errstate(all="ignore"):
-                g = math.sqrt(_ratio(float(mean_sq_grad[0]), float(mean_sq_grad[-1])))
+            g = math.sqrt(_ratio(float(mean_sq_grad[0]), float(mean_sq_grad[-1])))
             detail += f", gradients ×{_sci(g)}" if math.isfinite(g) else ", gradients not finite"
         if depth > 1 and math.isfinite(forward) and forward > 0:
-            lo, hi = _network_range(np.array([depth - 1]), width, activation)
-            lo, hi = forward * float(lo[0]), forward * float(hi[0])
+            lo, hi = (forward * r for r in network_range(depth - 1, width, activation))
             detail += f"; networks like it: rms(z) ×{_sci(lo)} to ×{_sci(hi)}"
     return Verdict(status, headline, detail, forward, backward)

@@ -1,20 +1,14 @@
 """ipywidgets front end of the explorer: controls wired to the model and the bqplot panels.
 
-``explorer()`` returns an :class:`ExplorerApp` (an ``ipywidgets.VBox``). A control
-change builds an :class:`~kaiming_lab.explorer.ExplorerState`, asks the
-:class:`~kaiming_lab.explorer.ExplorerModel` for its view and hands that to the
-figure and the verdict line; tests set ``.value`` on the controls and read the result.
+A control change builds an :class:`~kaiming_lab.explorer.ExplorerState`, asks the
+model for its view and hands it to the figure and the verdict; tests set ``.value``
+on the controls. CSS hooks: ``kaiming-explorer`` (the app), ``kaiming-verdict``,
+``kaiming-figure``, ``kaiming-<control>`` on every control, ``kaiming-compact``.
 
-CSS classes for tests and browser automation: ``kaiming-explorer`` (the app),
-``kaiming-verdict``, ``kaiming-figure`` (the two main panels), ``kaiming-<control>``
-on every control (``kaiming-multiplier``, ``kaiming-bias-variance``, ...),
-``kaiming-show-backward`` and ``kaiming-compact`` on the compact layout.
-
-``explorer(compact=True)`` is the layout for a slide (1024x768 at 150 % zoom): the
-variance slider, preset, activation, depth and width in three rows, the verdict,
-one panel at a time (a "backward" button swaps them), text of 16 px or more
-(:data:`~kaiming_lab.explorer.figure.COMPACT_FONT_PX`). Seed, slope and bias keep
-their values without a control on screen; histograms and preset marks are left out.
+``compact=True`` is the layout for a slide (1024x768 at 150 % zoom): variance,
+preset, activation, depth and width in three rows, the verdict, one panel at a
+time (a "backward" button swaps them), text of 16 px or more. Seed, slope and
+bias keep their values off screen; histograms and preset marks are left out.
 """
 
 from __future__ import annotations
@@ -36,37 +30,32 @@ from .figure import (
 )
 from .simulation import ExplorerModel, ExplorerView
 from .state import (
-    BIAS_RANGE,
-    DEPTH_RANGE,
-    MULTIPLIER_RANGE,
-    SEED_RANGE,
+    RANGES,
     WIDTH_CHOICES,
     ExplorerState,
+    check_state,
     fraction_label,
     preset_multiplier,
 )
 
-__all__ = ["MULTIPLIER_STEP", "ExplorerApp", "explorer"]
-
 #: Step of the variance slider in powers of ten: one arrow key press is x10^0.02 = x1.047.
 MULTIPLIER_STEP = 0.02
 
-_ACTIVATION_LABELS = (
-    ("ReLU", "relu"),
-    ("leaky ReLU", "leaky_relu"),
-    ("tanh", "tanh"),
-    ("linear", "linear"),
-)
-_PRESET_LABELS = (
-    ("Kaiming (He)", "kaiming"),
-    ("Xavier (Glorot)", "xavier"),
-    ("PyTorch nn.Linear default", "pytorch_default"),
-    ("custom", "custom"),
-)
+_ACTIVATION_LABELS = {
+    "ReLU": "relu",
+    "leaky ReLU": "leaky_relu",
+    "tanh": "tanh",
+    "linear": "linear",
+}
+_PRESET_LABELS = {
+    "Kaiming (He)": "kaiming",
+    "Xavier (Glorot)": "xavier",
+    "PyTorch nn.Linear default": "pytorch_default",
+    "custom": "custom",
+}
 #: Verdict colours: Okabe-Ito vermillion and bluish green darkened for text (4.75:1 and
 #: 5.55:1 on white, WCAG AA asks 4.5:1), and Okabe-Ito blue (5.19:1).
 STATUS_COLORS = {"exploding": THEORY_TEXT_COLOR, "vanishing": NETWORK_COLOR, "stable": "#00775A"}
-_FIELDS = tuple(f.name for f in dataclasses.fields(ExplorerState))
 #: Presets marked beside the slider, and their labels there.
 _MARKS = (("kaiming", "Kaiming"), ("xavier", "Xavier"), ("pytorch_default", "PyTorch"))
 
@@ -77,6 +66,15 @@ def _control(kind: type, description: str, layout, **values) -> widgets.ValueWid
         layout = widgets.Layout(width=layout)
     style = {"description_width": "initial"}
     return kind(description=description, style=style, layout=layout, **values)
+
+
+def _toggle(description: str, tooltip: str, **layout) -> widgets.ToggleButton:
+    """A switch with the CSS class ``kaiming-show-<description>``."""
+    button = widgets.ToggleButton(
+        description=description, tooltip=tooltip, layout=widgets.Layout(**layout)
+    )
+    button.add_class(f"kaiming-show-{description}")
+    return button
 
 
 class ExplorerApp(widgets.VBox):
@@ -95,14 +93,14 @@ class ExplorerApp(widgets.VBox):
         *,
         model: ExplorerModel | None = None,
         compact: bool = False,
+        **values,
     ):
-        state = ExplorerState() if state is None else state
-        if not isinstance(state, ExplorerState):
-            raise TypeError(f"state must be an ExplorerState, got {type(state).__name__}")
+        state = check_state(ExplorerState() if state is None else state)
+        if values:
+            state = dataclasses.replace(state, **values)
         if state.width not in WIDTH_CHOICES:
             raise ValueError(
-                f"width must be one of the width slider's stops "
-                f"{', '.join(map(str, WIDTH_CHOICES))}, got {state.width}"
+                f"width must be one of the width slider's stops {WIDTH_CHOICES}, got {state.width}"
             )
         if model is not None and not isinstance(model, ExplorerModel):
             raise TypeError(f"model must be an ExplorerModel, got {type(model).__name__}")
@@ -113,10 +111,9 @@ class ExplorerApp(widgets.VBox):
         self.figure = ExplorerFigure(compact=compact)
         self.view: ExplorerView | None = None
         self.redraws = 0
-        self._quiet = False
         self._presets: tuple[tuple, dict[str, float]] = ((), {})
         self._batch = state.batch if state.batch != ExplorerState(width=state.width).batch else None
-        lo, hi = (math.log10(v) for v in MULTIPLIER_RANGE)
+        lo, hi = (math.log10(v) for v in RANGES["multiplier"])
         wide = widgets.Layout(flex="1 1 300px", min_width="260px", max_width="560px")
         self.controls: dict[str, widgets.ValueWidget] = {
             "multiplier": _control(
@@ -126,14 +123,14 @@ class ExplorerApp(widgets.VBox):
             "preset": _control(widgets.Dropdown, "preset", "290px", options=_PRESET_LABELS),
             "depth": _control(
                 widgets.IntSlider, "depth", "250px", value=state.depth,
-                min=DEPTH_RANGE[0], max=DEPTH_RANGE[1],
+                min=RANGES["depth"][0], max=RANGES["depth"][1],
             ),
             "width": _control(
                 widgets.SelectionSlider, "width", "250px", options=WIDTH_CHOICES, value=state.width
             ),
             "seed": _control(
                 widgets.BoundedIntText, "seed", "140px", value=state.seed,
-                min=SEED_RANGE[0], max=SEED_RANGE[1],
+                min=RANGES["seed"][0], max=RANGES["seed"][1],
             ),
             "activation": _control(
                 widgets.Dropdown, "activation", "200px", options=_ACTIVATION_LABELS,
@@ -145,7 +142,7 @@ class ExplorerApp(widgets.VBox):
             ),
             "bias_variance": _control(
                 widgets.FloatSlider, "Var(b)", "230px", value=state.bias_variance,
-                min=BIAS_RANGE[0], max=BIAS_RANGE[1], step=0.01,
+                max=RANGES["bias_variance"][1], step=0.01,
             ),
         }  # fmt: skip
         c = self.controls
@@ -163,26 +160,21 @@ class ExplorerApp(widgets.VBox):
             f"<span style='background:rgba(86,180,233,0.3)'>&nbsp;&nbsp;&nbsp;</span> "
             f"networks like it (95 %)</span>"
         )
-        self.show_histograms = widgets.ToggleButton(
-            value=False,
-            description="histograms",
-            tooltip="show the activations at the first, middle and last layer",
-            icon="bar-chart",
-            layout=widgets.Layout(width="130px"),
+        self.show_histograms = _toggle(
+            "histograms", "show the activations at the first, middle and last layer", width="130px"
         )
-        self.show_histograms.add_class("kaiming-show-histograms")
+        self.show_histograms.icon = "bar-chart"
         self.figure.hists.layout.display = "none"
         #: compact layout only: shows the backward panel in place of the forward one
         self.show_backward: widgets.ToggleButton | None = None
         row = widgets.Layout(flex_flow="row wrap", align_items="center", width="100%")
         if compact:  # the controls a lecture uses, the verdict and one panel at a time
-            self.show_backward = widgets.ToggleButton(
-                value=False,
-                description="backward",
-                tooltip="show the backward pass (the gradients) in place of the forward pass",
-                layout=widgets.Layout(width="104px", margin="0 0 0 6px"),
+            self.show_backward = _toggle(
+                "backward",
+                "show the backward pass (the gradients) in place of the forward pass",
+                width="104px",
+                margin="0 0 0 6px",
             )
-            self.show_backward.add_class("kaiming-show-backward")
             self.show_backward.observe(self._on_backward, names="value")
             # the switch beside depth and width (200 px each at 150 % zoom, so the three
             # share a row; up to 300 px on a wider screen): the key fills its own row
@@ -219,12 +211,8 @@ class ExplorerApp(widgets.VBox):
             self.add_class("kaiming-compact")
         if not math.isclose(state.multiplier, self._preset_value("kaiming"), rel_tol=1e-12):
             c["preset"].value = "custom"
-        c["preset"].observe(self._on_preset, names="value")
-        c["multiplier"].observe(self._on_multiplier, names="value")
-        c["activation"].observe(self._on_activation, names="value")
-        c["slope"].observe(self._on_activation, names="value")
-        for name in ("depth", "width", "bias_variance", "seed"):
-            c[name].observe(self._on_other, names="value")
+        for control in c.values():
+            control.observe(self._on_control, names="value")
         self.show_histograms.observe(self._on_histograms, names="value")
         self.refresh()
 
@@ -238,21 +226,15 @@ class ExplorerApp(widgets.VBox):
         if preset != "custom":
             multiplier = self._preset_value(preset)
         else:  # the browser's slider may overshoot its ends by a rounding error
-            lo, hi = MULTIPLIER_RANGE
+            lo, hi = RANGES["multiplier"]
             multiplier = min(max(float(c["multiplier"].value), lo), hi)
-        return ExplorerState(
-            depth=c["depth"].value,
-            multiplier=multiplier,
-            width=c["width"].value,
-            activation=c["activation"].value,
-            slope=float(c["slope"].value),
-            bias_variance=float(c["bias_variance"].value),
-            seed=int(c["seed"].value),
-            batch=self._batch,
-        )
+        names = ("depth", "width", "activation", "slope", "bias_variance", "seed")
+        values = {name: c[name].value for name in names}
+        return ExplorerState(multiplier=multiplier, batch=self._batch, **values)
 
-    def _preset_values(self) -> dict[str, float]:
-        """Each preset's multiplier, computed again only when activation, slope or width move."""
+    def _preset_value(self, preset: str) -> float:
+        """A preset's multiplier; all three computed again only when activation, slope or width
+        move (and the marks beside the slider with them)."""
         c = self.controls
         key = (c["activation"].value, float(c["slope"].value), c["width"].value)
         if self._presets[0] != key:
@@ -261,48 +243,23 @@ class ExplorerApp(widgets.VBox):
             marks = " · ".join(f"{label} {fraction_label(values[p])}" for p, label in _MARKS)
             self.marks.value = f"<span style='color:#444;font-size:14px'>presets: {marks}</span>"
             self._presets = (key, values)
-        return self._presets[1]
+        return self._presets[1][preset]
 
-    def _preset_value(self, preset: str) -> float:
-        return self._preset_values()[preset]
+    def _on_control(self, change) -> None:
+        """A control moved: keep the preset and the variance slider in step, then redraw.
 
-    def _set_quietly(self, name: str, value) -> None:
-        self._quiet = True
-        try:
-            self.controls[name].value = value
-        finally:
-            self._quiet = False
-
-    def _on_preset(self, change) -> None:
-        if self._quiet:
-            return
-        if change["new"] != "custom":
-            self._set_quietly("multiplier", self._preset_value(change["new"]))
-        self.refresh()
-
-    def _on_multiplier(self, change) -> None:
-        if self._quiet:
-            return
-        preset = self.controls["preset"].value
-        if preset != "custom":
-            # the browser rounds to the slider's step: stay on the preset within half a step
-            off = abs(math.log10(change["new"] / self._preset_value(preset)))
-            if off > MULTIPLIER_STEP / 2:
-                self._set_quietly("preset", "custom")
-        self.refresh()
-
-    def _on_activation(self, change) -> None:
-        if self._quiet:
-            return
-        c = self.controls
+        Setting one from the other calls this again; its redraw is the one that counts, the
+        outer call's finds the same state and sends nothing.
+        """
+        c, owner, preset = self.controls, change["owner"], self.controls["preset"].value
         c["slope"].disabled = c["activation"].value != "leaky_relu"
-        if c["preset"].value != "custom":
-            self._set_quietly("multiplier", self._preset_value(c["preset"].value))
+        if preset != "custom" and owner is c["multiplier"]:
+            # the browser rounds to the slider's step: stay on the preset within half a step
+            if abs(math.log10(change["new"] / self._preset_value(preset))) > MULTIPLIER_STEP / 2:
+                c["preset"].value = "custom"
+        elif preset != "custom" and owner in (c["preset"], c["activation"], c["slope"]):
+            c["multiplier"].value = self._preset_value(preset)
         self.refresh()
-
-    def _on_other(self, change) -> None:
-        if not self._quiet:
-            self.refresh()
 
     def _on_histograms(self, change) -> None:
         self.figure.hists.layout.display = "flex" if change["new"] else "none"
@@ -344,23 +301,9 @@ def explorer(state: ExplorerState | None = None, *, compact: bool = False, **val
     """Build the explorer; ``values`` override fields of ``state`` (e.g. ``depth=30``).
 
     Every value must be one the controls can show (``width`` one of
-    ``WIDTH_CHOICES``, ``multiplier`` in ``MULTIPLIER_RANGE``, ...); anything
+    ``WIDTH_CHOICES``, ``multiplier`` in ``RANGES["multiplier"]``, ...); anything
     else raises ``ValueError`` or ``TypeError`` naming it. Display the returned
     box in a notebook, or serve the notebook with Voila. ``compact=True`` is the
     layout for a slide: fewer controls, one panel at a time.
     """
-    if state is None:
-        state = ExplorerState()
-    elif not isinstance(state, ExplorerState):
-        raise TypeError(
-            f"state must be an ExplorerState or None, got {state!r} of type {type(state).__name__}"
-        )
-    unknown = sorted(set(values) - set(_FIELDS))
-    if unknown:
-        raise TypeError(
-            f"explorer() got unknown setting(s) {', '.join(unknown)}; "
-            f"the settings are {', '.join(_FIELDS)}"
-        )
-    if values:
-        state = dataclasses.replace(state, **values)
-    return ExplorerApp(state, compact=compact)
+    return ExplorerApp(state, compact=compact, **values)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from kaiming_lab.explorer.state import (
-    DEPTH_RANGE,
+    RANGES,
     WIDTH_CHOICES,
     ExplorerState,
     default_batch,
@@ -16,7 +16,7 @@ from kaiming_lab.explorer.state import (
     preset_multiplier,
 )
 
-MAX_DEPTH = DEPTH_RANGE[1]
+MAX_DEPTH = RANGES["depth"][1]
 
 
 # ---------------------------------------------------------------------------

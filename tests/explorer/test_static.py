@@ -42,5 +42,3 @@ def test_static_data_of_tanh_or_a_bias_holds_its_own_view_only():
         assert not data["rescalable"] and "grad" not in data
         assert data["view"]["status"] in {"stable", "exploding", "vanishing"}
         assert len(data["view"]["rms_z"]) == 6
-    with pytest.raises(TypeError, match="ExplorerState"):
-        static_data({"depth": 3})

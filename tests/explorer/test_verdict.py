@@ -1,4 +1,8 @@
-"""What the explorer says (``kaiming_lab.explorer.verdict``): the theory decides."""
+"""What the explorer says (``kaiming_lab.explorer.verdict``): the theory decides.
+
+``assess`` and ``network_range`` are internal (they trust the model's arrays), so
+these tests check what they say, not how they refuse bad arguments.
+"""
 
 from __future__ import annotations
 
@@ -18,7 +22,7 @@ def model() -> ExplorerModel:
 
 
 def verdict(rms_z, **kwargs) -> tuple[str, str]:
-    v = assess(rms_z, **kwargs)
+    v = assess(np.asarray(rms_z, dtype=float), **kwargs)
     return v.status, v.text
 
 
@@ -138,33 +142,6 @@ def test_verdict_reports_death_and_overflow_as_facts():
     assert text.endswith("This network: every activation is exactly 0 from layer 63")
     status, text = verdict(ones, width=8, theory_std=10.0 ** np.arange(80), overflow_layer=41)
     assert status == "exploding" and "beyond float64 (~1.8e308) from layer 41" in text
-
-
-@pytest.mark.parametrize(
-    ("kwargs", "error", "words"),
-    [
-        ({"rms_z": []}, ValueError, "rms_z"),
-        ({"rms_z": [[1.0, 2.0]]}, ValueError, "rms_z"),
-        ({"rms_z": ["a"]}, TypeError, "rms_z"),
-        ({"rms_z": [-1.0, 1.0]}, ValueError, "rms_z must not be negative"),
-        ({"theory_std": None}, ValueError, "theory_std is required"),
-        ({"theory_std": [0.0, 1.0]}, ValueError, "theory_std must be positive"),
-        ({"theory_std": [1.0]}, ValueError, "theory_std must have 2 entries"),
-        ({"theory_std": [math.nan, 1.0]}, ValueError, "theory_std"),
-        ({"width": 0}, ValueError, "width"),
-        ({"width": 2.5}, TypeError, "width"),
-        ({"mean_sq_grad": [1.0, 1.0, 1.0]}, ValueError, "give both"),
-        ({"overflow_layer": 5}, ValueError, "overflow_layer"),
-        ({"underflow_layer": -1}, ValueError, "underflow_layer"),
-        ({"underflow_layer": 1.0}, TypeError, "underflow_layer"),
-        ({"activation": "gelu"}, ValueError, "activation"),
-    ],
-)
-def test_verdict_refuses_bad_arguments(kwargs, error, words):
-    args = {"rms_z": [1.0, 1.0], "width": 64, "theory_std": [1.0, 1.0], **kwargs}
-    rms_z = args.pop("rms_z")
-    with pytest.raises(error, match=words):
-        verdict(rms_z, **args)
 
 
 def test_verdict_of_zero_first_layer_and_nan_is_worded():

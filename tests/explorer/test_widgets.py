@@ -20,7 +20,7 @@ from kaiming_lab.explorer.figure import (
     FIGURE_HEIGHT,
 )
 from kaiming_lab.explorer.simulation import simulate_state
-from kaiming_lab.explorer.state import BACKWARD_SAMPLES, DEPTH_RANGE, ExplorerState
+from kaiming_lab.explorer.state import BACKWARD_SAMPLES, RANGES, ExplorerState
 from kaiming_lab.explorer.widgets import MULTIPLIER_STEP, ExplorerApp, explorer
 
 RTOL = 1e-10
@@ -32,7 +32,7 @@ def app() -> ExplorerApp:
 
 
 def _reference(state: ExplorerState):
-    return simulate_state(state, depth=DEPTH_RANGE[1])
+    return simulate_state(state, depth=RANGES["depth"][1])
 
 
 def _check_against_simulator(app: ExplorerApp) -> None:
@@ -91,7 +91,7 @@ def test_leaky_relu_slope_and_seed_match_the_simulator(app):
     assert not c["slope"].disabled
     c["slope"].value = 0.2
     c["seed"].value = 5
-    c["depth"].value = DEPTH_RANGE[1]
+    c["depth"].value = RANGES["depth"][1]
     c["preset"].value = "custom"
     c["multiplier"].value = 2.0
     _check_against_simulator(app)
@@ -178,13 +178,13 @@ def test_a_preset_redraws_once_and_reads_as_a_fraction(app):
             "multiplier must be <= 10.0, got 100.0",
         ),
         ({"multiplier": 0.01}, ValueError, "multiplier must be >= 0.1, got 0.01"),
-        ({"width": 3}, ValueError, "width must be one of the width slider's stops 2, 4, 8"),
+        ({"width": 3}, ValueError, "width must be one of the width slider's stops \\(2, 4, 8"),
         ({"width": 6000}, ValueError, "width must be an integer between 1 and 512, got 6000"),
         ({"depth": 101}, ValueError, "depth must be an integer between 1 and 100"),
         ({"seed": 10**7}, ValueError, "seed"),
         ({"bias_variance": 5.0}, ValueError, "bias_variance"),
         ({"activation": "swish"}, ValueError, "activation"),
-        ({"colour": "red"}, TypeError, "unknown setting"),
+        ({"colour": "red"}, TypeError, "colour"),
         ({"depth": "50"}, TypeError, "depth"),
     ],
 )

@@ -34,7 +34,6 @@ from scipy import stats
 import kaiming_lab as kl
 import kaiming_lab.explorer as ex
 from kaiming_lab import diagnostics, ensembles
-from kaiming_lab.explorer import verdict
 
 NAN, INF = math.nan, math.inf
 
@@ -117,7 +116,6 @@ ENSEMBLE = ensembles.simulate_networks(3, depth=3, width=4, batch=2, seed=0)
 HISTORY = kl.train([4, 5, 3], X_TRAIN, Y_TRAIN, X_TEST, Y_TEST, epochs=1)
 ESTIMATE = kl.Estimate(1.0, 0.1, 10)
 STATE = ex.ExplorerState(depth=3, width=8)
-STATE_RUN = ex.simulate_state(STATE, backward=True)
 
 #: Public callables with no case, and why.
 NOT_FUZZED = {
@@ -555,20 +553,6 @@ SPECS = [
             "state": [None, "s", {}, 3],
             "depth": [0, -1, 1.5, "3", True, 10**6],
             "backward": BAD_BOOL,
-        },
-    ),
-    Spec(
-        verdict.assess,
-        {"rms_z": STATE_RUN.rms_z, "width": 8, "theory_std": STATE_RUN.rms_z},
-        {
-            "rms_z": [None, "a", [], [[1.0]], -np.ones(3)],
-            "width": [0, -1, 1.5, "3", True, None],
-            "theory_std": ["a", [1.0], np.full(3, NAN)],
-            "mean_sq_grad": ["a", [1.0]],
-            "grad_theory": ["a", [1.0]],
-            "overflow_layer": [-1, 1.5, "2", True],
-            "underflow_layer": [-1, 1.5, "2", True],
-            "activation": BAD_NAME,
         },
     ),
     # ------------------------------------------------- diagnostics' and ensembles' helpers
