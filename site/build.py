@@ -13,6 +13,7 @@ for anything. Output: ``site/_build/html`` (git-ignored).
 from __future__ import annotations
 
 import copy
+import dataclasses
 import html
 import itertools
 import json
@@ -25,13 +26,19 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import nbformat
+import numpy as np
 from nbconvert import HTMLExporter
 from traitlets.config import Config
 
 from kaiming_lab.explorer.a11y import CONTROL_NAMES
 from kaiming_lab.explorer.figure import NETWORK_COLOR, THEORY_TEXT_COLOR
-from kaiming_lab.explorer.state import ACTIVATION_CHOICES, WIDTH_CHOICES, ExplorerState
-from kaiming_lab.explorer.static import static_data
+from kaiming_lab.explorer.simulation import ExplorerModel
+from kaiming_lab.explorer.state import (
+    ACTIVATION_CHOICES,
+    RANGES,
+    WIDTH_CHOICES,
+    ExplorerState,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 SITE = ROOT / "site"
@@ -112,6 +119,60 @@ def _explorer_state(state: dict, ids: set[str]) -> ExplorerState:
         seed=get("seed"),
     )
     return st
+
+
+# --- the explorer's numbers for the page -------------------------------------------
+# For a bias-free ReLU, leaky ReLU or linear network, scaling every weight by sqrt(m)
+# scales z^(h) by m^((h+1)/2) and dL/dx^(h) of a depth-layer view by m^((depth-h)/2).
+# So static_data stores one run at m = 1 (mean(z^2) up to depth 100, the gradients for
+# every depth); static_explorer.js rescales it, runs the variance recursion and words
+# the verdict as kaiming_lab.explorer.verdict does (tests/browser/test_site.py compares).
+# Any other setting stores its own view; moving it needs a live kernel.
+
+
+def _floats(values: np.ndarray) -> list[float | None]:
+    """JSON-ready floats; ``nan`` and ``inf`` become ``None`` (JSON has neither)."""
+    return [float(v) if math.isfinite(v) else None for v in np.asarray(values, dtype=float)]
+
+
+def static_data(state: ExplorerState, *, model: ExplorerModel | None = None) -> dict:
+    """Everything the page needs to show ``state`` and, if it can, to move variance and depth.
+
+    Keys: ``state`` (the fields of ``state``), ``rescalable``; if rescalable,
+    ``mean_sq_z`` (``mean(z^(h)^2)`` at ``m = 1``, ``h = 0 .. 99``; ``None``
+    after an overflow), ``grad`` (``grad[d - 1]`` is the mean square of
+    ``dL/dx^(h)``, ``h = 0 .. d``, of the ``d``-layer view at ``m = 1``),
+    ``input_second_moment``, ``ratio`` (``E[phi(z)^2] / q``, which for these
+    positively homogeneous activations is also ``E[phi'(z)^2]``: ``(1 + a^2) / 2``),
+    ``overflow_layer``, ``underflow_layer``;
+    otherwise ``view`` (the numbers and verdict of ``state`` alone).
+    """
+    model = ExplorerModel() if model is None else model
+    out: dict = {"state": dataclasses.asdict(state), "rescalable": state.rescalable}
+    if not out["rescalable"]:
+        view = model.compute(state)
+        out["view"] = {
+            "rms_z": _floats(view.rms_z),
+            "theory_std": _floats(view.theory_std),
+            "mean_sq_grad": _floats(view.mean_sq_grad),
+            "grad_theory": _floats(view.grad_theory),
+            "status": view.status,
+            "headline": view.assessment.headline,
+            "detail": view.assessment.detail,
+        }
+        return out
+    depths = range(RANGES["depth"][0], RANGES["depth"][1] + 1)
+    views = [model.compute(dataclasses.replace(state, depth=d, multiplier=1.0)) for d in depths]
+    deepest = views[-1]
+    out.update(
+        mean_sq_z=_floats(deepest.rms_z**2),
+        grad=[_floats(v.mean_sq_grad) for v in views],
+        input_second_moment=deepest.input_second_moment,
+        ratio=float(state.get_activation().second_moment_ratio),
+        overflow_layer=deepest.overflow_layer,
+        underflow_layer=deepest.underflow_layer,
+    )
+    return out
 
 
 def explorer_html(st: ExplorerState, index: int) -> str:

@@ -1,7 +1,7 @@
 // The explorer of the static edition: variance and depth move with no kernel.
 //
 // Each explorer on a page is a <div class="kl-explorer"> holding its numbers as JSON
-// (kaiming_lab/explorer/static.py writes them). For a bias-free ReLU, leaky ReLU or
+// (site/build.py's static_data writes them). For a bias-free ReLU, leaky ReLU or
 // linear network one stored run at m = 1 gives every variance: by positive
 // homogeneity mean(z^(h)^2) scales by m^(h+1) and the gradient's second moment at
 // layer h of a depth-layer net by m^(depth-h). The theory is the variance recursion

@@ -10,7 +10,6 @@ The modules behind it trust each other's values:
 - ``figure``: the forward and backward panels (bqplot, drawn in the browser).
 - ``widgets``: the ipywidgets front end, a thin layer over the rest.
 - ``a11y``: accessible names for the controls and a live verdict (a small anywidget).
-- ``static``: the numbers the static edition's kernel-free explorer redraws from.
 """
 
 from .simulation import ExplorerModel, simulate_state

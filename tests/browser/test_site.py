@@ -21,7 +21,6 @@ import pytest
 from _scripts import load_script
 
 from kaiming_lab.explorer import ExplorerModel, ExplorerState
-from kaiming_lab.explorer.static import static_data
 
 SITE = S.ROOT / "site"
 
@@ -182,7 +181,7 @@ def test_static_explorer_numbers_equal_the_python_explorer_for_other_activations
     page.wait_for_function("() => !!window.kaimingStatic")
     model = ExplorerModel()
     base = ExplorerState(activation=activation, slope=slope)
-    data = static_data(base, model=model)
+    data = build.static_data(base, model=model)
     assert data["rescalable"]
     for multiplier, depth in [(1.0, 50), (0.5, 30), (2.0, 100)]:
         got = page.evaluate(

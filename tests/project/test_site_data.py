@@ -1,4 +1,4 @@
-"""The static edition's data (``kaiming_lab.explorer.static``): one run at m = 1."""
+"""The static edition's explorer data (``site/build.py``'s ``static_data``): one run at m = 1."""
 
 from __future__ import annotations
 
@@ -7,10 +7,12 @@ import json
 
 import numpy as np
 import pytest
+from _scripts import load_script
 
 from kaiming_lab.explorer.simulation import ExplorerModel
 from kaiming_lab.explorer.state import ExplorerState
-from kaiming_lab.explorer.static import static_data
+
+static_data = load_script("site/build.py", "site_build").static_data
 
 # --- the static edition's data: one run at m = 1 gives every variance ---------------
 
