@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ipywidgets as widgets
 
-from kaiming_lab.lessons.controls import ControlNames
+from kaiming_lab.control_names import ControlNames
 
 
 def descendants(widget: widgets.Widget) -> list[widgets.Widget]:

@@ -19,7 +19,7 @@ import math
 
 import ipywidgets as widgets
 
-from .a11y import FOCUS_CSS, AccessibilityPatch
+from .a11y import FOCUS_CSS, accessibility_patch, control_class
 from .figure import (
     COMPACT_CSS,
     COMPACT_FONT_PX,
@@ -147,7 +147,7 @@ class ExplorerApp(widgets.VBox):
         }  # fmt: skip
         c = self.controls
         for name, control in c.items():  # kaiming-multiplier, kaiming-bias-variance, ...
-            control.add_class("kaiming-" + name.replace("_", "-"))
+            control.add_class(control_class(name))
         self.readout = widgets.HTML(layout=widgets.Layout(width="auto", margin="0 12px 0 4px"))
         self.readout.add_class("kaiming-readout")
         self.marks = widgets.HTML()
@@ -198,7 +198,7 @@ class ExplorerApp(widgets.VBox):
                 f"<style>{FIGURE_CSS}{COMPACT_CSS}{FOCUS_CSS}</style>",
                 layout=widgets.Layout(display="none"),
             ),
-            AccessibilityPatch(layout=widgets.Layout(display="none")),
+            accessibility_patch(),
             *controls,
             self.verdict,
             self.key,

@@ -5,11 +5,10 @@ of a pure update function, and names every control for a screen reader.
 ipywidgets 8 ties a dropdown's visible description to its ``<select>``, but
 gives a slider's handle (``role="slider"``) and its editable readout no
 accessible name, and a row of toggle buttons no group name. So the panel
-carries one invisible :class:`ControlNames` widget whose few lines of browser
-code, once the panel is on the page, set each control's ``aria-label`` from
-the names given in Python (the explorer does the same for its controls:
-:mod:`kaiming_lab.explorer.a11y`). Each name starts with the words of its
-control's visible label, so what a speech user reads is what they say.
+carries one invisible :class:`~kaiming_lab.control_names.ControlNames`, as the
+explorer does, which names each control in the browser from the names given
+here. Each name starts with the words of its control's visible label, so what
+a speech user reads is what they say.
 
 The static site, which draws the saved controls without this widget's code,
 names them from their visible labels (``site/a11y.js``).
@@ -19,67 +18,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 
-import anywidget
 import ipywidgets as widgets
-import traitlets
 
-__all__ = ["PANEL_CLASS", "ControlNames", "control_class", "slider_panel"]
+from ..control_names import ControlNames
 
-#: CSS class of the panel; :class:`ControlNames` names the controls inside it.
+__all__ = ["PANEL_CLASS", "control_class", "slider_panel"]
+
+#: CSS class of the panel; the ``ControlNames`` widget names the controls inside it.
 PANEL_CLASS = "kl-slider-panel"
-
-_ESM = r"""
-function label(root, names) {
-  for (const [cls, text] of Object.entries(names)) {
-    const control = root.querySelector(`.${cls}`);
-    if (!control) continue;
-    const nodes = control.querySelectorAll(".noUi-handle, select, input");
-    for (const node of nodes) {
-      if (node.getAttribute("aria-label") !== text) node.setAttribute("aria-label", text);
-    }
-    const readout = control.querySelector(".widget-readout");
-    if (readout && readout.getAttribute("aria-label") !== text + ", value") {
-      readout.setAttribute("aria-label", text + ", value");
-    }
-    if (!nodes.length && control.querySelector("button")) {  // toggle buttons: name the group
-      if (control.getAttribute("role") !== "group") control.setAttribute("role", "group");
-      if (control.getAttribute("aria-label") !== text) control.setAttribute("aria-label", text);
-    }
-  }
-}
-
-function render({ model, el }) {
-  const names = model.get("names");
-  let observer = null;
-  const attach = () => {
-    const root = el.closest(".kl-slider-panel");
-    if (!root) return false;
-    label(root, names);
-    // the controls render after this widget, and a slider redraws its handle: label again
-    // whenever the panel's DOM changes (idempotent, so it settles at once)
-    observer = new MutationObserver(() => label(root, names));
-    observer.observe(root, {subtree: true, childList: true});
-    return true;
-  };
-  if (!attach()) {
-    const timer = setInterval(() => { if (attach()) clearInterval(timer); }, 100);
-    return () => { clearInterval(timer); if (observer) observer.disconnect(); };
-  }
-  return () => observer.disconnect();
-}
-export default { render };
-"""
-
-
-class ControlNames(anywidget.AnyWidget):
-    """Invisible widget that gives the controls of its panel their accessible names.
-
-    ``names`` maps a control's CSS class (:func:`control_class`) to its name.
-    Put it inside the element with the class :data:`PANEL_CLASS`.
-    """
-
-    _esm = _ESM
-    names = traitlets.Dict().tag(sync=True)
 
 
 def control_class(key: str) -> str:
@@ -99,7 +45,7 @@ def slider_panel(
     each the accessible name a screen reader says (it must start with the
     control's visible ``description``); ``rows`` lists the parameter names of
     each row of controls (a row wraps where the notebook is narrow). Returns the
-    panel (a ``VBox``) whose last child is the invisible :class:`ControlNames`.
+    panel (a ``VBox``) whose last child is the invisible ``ControlNames``.
     """
     if set(names) != set(controls):
         raise ValueError(
@@ -119,6 +65,7 @@ def slider_panel(
     out = widgets.interactive_output(update, dict(controls))
     patch = ControlNames(
         names={control_class(key): text for key, text in names.items()},
+        root=f".{PANEL_CLASS}",
         layout=widgets.Layout(display="none"),
     )
     # a row wraps instead of squeezing its sliders to a bare handle in a narrow notebook

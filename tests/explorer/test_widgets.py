@@ -313,14 +313,16 @@ def test_contrast_helper_matches_known_ratios():
 
 @pytest.mark.parametrize("compact", [False, True])
 def test_every_control_has_an_accessible_name_and_the_patch_is_in_the_app(compact):
-    from kaiming_lab.explorer.a11y import CONTROL_NAMES, AccessibilityPatch
+    from kaiming_lab.control_names import ControlNames
+    from kaiming_lab.explorer.a11y import CONTROL_NAMES, control_class
 
     app = explorer(width=32, batch=BACKWARD_SAMPLES, depth=5, compact=compact)
     assert set(app.controls) <= set(CONTROL_NAMES)
-    patches = [w for w in app.children if isinstance(w, AccessibilityPatch)]
-    assert len(patches) == 1 and patches[0].names == CONTROL_NAMES
+    patches = [w for w in app.children if isinstance(w, ControlNames)]
+    assert len(patches) == 1 and patches[0].root == ".kaiming-explorer"
+    assert patches[0].names == {control_class(n): text for n, text in CONTROL_NAMES.items()}
     for name, control in app.controls.items():
-        assert "kaiming-" + name.replace("_", "-") in control._dom_classes
+        assert control_class(name) in control._dom_classes
         # the accessible name starts with the words the control shows (WCAG 2.5.3)
         visible = control.description
         assert CONTROL_NAMES[name].startswith(visible), (name, visible)
