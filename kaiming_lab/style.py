@@ -42,6 +42,8 @@ from matplotlib.axes import Axes
 from matplotlib.legend import Legend
 from matplotlib.ticker import FuncFormatter, Locator, NullFormatter, NullLocator
 
+from .plot_conventions import PALETTE, decade_exponents, power_label
+
 __all__ = [
     "DPI",
     "FIGSIZE",
@@ -56,18 +58,6 @@ __all__ = [
     "use",
 ]
 
-#: Okabe & Ito's colour-blind-safe palette (blue, vermillion, bluish green,
-#: reddish purple, orange, sky blue, black, yellow).
-PALETTE: tuple[str, ...] = (
-    "#0072B2",
-    "#D55E00",
-    "#009E73",
-    "#CC79A7",
-    "#E69F00",
-    "#56B4E9",
-    "#000000",
-    "#F0E442",
-)
 #: One line style per colour, so curves differ in more than hue.
 LINESTYLES: tuple[Any, ...] = ("-", "--", "-.", ":", (0, (5, 1, 1, 1)), (0, (1, 1)), "-", "--")
 #: Default figure size in inches (width / height = 1.67).
@@ -160,10 +150,7 @@ def _power_of_ten(value: float, _pos: object = None) -> str:
     exponent = math.log10(value)
     if abs(exponent - round(exponent)) > 1e-9:
         return ""
-    exponent = round(exponent)
-    if -2 <= exponent <= 3:
-        return f"{value:g}"
-    return rf"$10^{{{exponent}}}$"
+    return power_label(round(exponent), tex=True)
 
 
 class RoundDecadeLocator(Locator):
@@ -186,12 +173,7 @@ class RoundDecadeLocator(Locator):
             return []
         lo = lo if lo > 0 and math.isfinite(lo) else hi / 10.0
         k_lo, k_hi = math.ceil(math.log10(lo) - 1e-9), math.floor(math.log10(hi) + 1e-9)
-        for step in (1, 2, 5, 10, 20, 25, 50, 100, 200, 500, 1000):
-            first = math.ceil(k_lo / step) * step
-            ticks = list(range(first, k_hi + 1, step))
-            if len(ticks) <= self.max_ticks:
-                return [10.0**k for k in ticks]
-        return [10.0**k_lo, 10.0**k_hi]
+        return [10.0**k for k in decade_exponents(k_lo, k_hi, self.max_ticks)]
 
 
 def log_axis(ax: Axes, axis: str = "y", *, max_ticks: int = 7) -> None:

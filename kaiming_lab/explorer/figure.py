@@ -23,6 +23,7 @@ with warnings.catch_warnings():
     )
     import bqplot as bq
 
+from ..plot_conventions import PALETTE, decade_exponents, power_label
 from .simulation import HIST_EDGES, HIST_LIMIT, ExplorerView
 from .state import RANGES
 
@@ -41,16 +42,14 @@ HIST_HEIGHT = 170
 #: Depth axis lengths the x axis snaps to.
 DEPTH_AXIS = (10, 25, 50, RANGES["depth"][1])
 
-#: Okabe-Ito blue, vermillion, bluish green and sky blue, as in :data:`kaiming_lab.style.PALETTE`
-#: (spelled out so the app does not import matplotlib: a lighter, faster kernel).
-NETWORK_COLOR, THEORY_COLOR, HIST_COLOR, BAND_COLOR = "#0072B2", "#D55E00", "#009E73", "#56B4E9"
+#: Okabe-Ito blue, vermillion, bluish green and sky blue: the course's palette.
+NETWORK_COLOR, THEORY_COLOR, HIST_COLOR, BAND_COLOR = (PALETTE[i] for i in (0, 1, 2, 5))
 #: The theory's vermillion darkened for text and the key (4.75:1 on white; #D55E00 is 3.87:1,
 #: enough for the 3 px line, which WCAG asks 3:1 of, not for text, which needs 4.5:1).
 THEORY_TEXT_COLOR = "#BF5200"
 #: The band's edges: the sky blue darkened to 3.8:1 on white (the 25 % fill alone is 1.2:1).
 BAND_EDGE_COLOR = "#2F8AC4"
 _PLOT_MAX = 1e300
-_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 #: CSS for the panels: fonts of 14-15 px at 100 % zoom (they scale with the browser's zoom);
 #: tick labels take their size from the axes' ``tick_style``, which bqplot sets inline.
@@ -82,13 +81,6 @@ def js_number(k: int) -> str:
     return f"1e+{k}" if k > 0 else f"1e{k}"
 
 
-def power_label(k: int) -> str:
-    """Tick label of ``10**k``: plain from 0.01 to 1000, ``10⁻²⁰`` style beyond."""
-    if -2 <= k <= 3:
-        return f"{10.0**k:g}"
-    return "10" + str(k).translate(_SUPERSCRIPT)
-
-
 def _finite(x: np.ndarray, y: np.ndarray) -> dict[str, np.ndarray]:
     """The points ``x, y`` a log axis can show (``0 < y < 1e300``)."""
     with np.errstate(invalid="ignore"):
@@ -108,20 +100,6 @@ def log_limits(*arrays: np.ndarray) -> tuple[int, int]:
     if hi - lo < 2:
         lo, hi = lo - 1, hi + 1
     return lo, hi
-
-
-def decade_ticks(lo: int, hi: int, max_ticks: int = 6) -> list[int]:
-    """Exponents of the labelled ticks between ``10**lo`` and ``10**hi``: multiples of a round step.
-
-    The step is the first of 1, 2, 5, 10, 20, 25, 50, 100 that gives at most
-    ``max_ticks`` ticks (as :class:`kaiming_lab.style.RoundDecadeLocator` does).
-    """
-    for step in (1, 2, 5, 10, 20, 25, 50, 100):
-        first = math.ceil(lo / step) * step
-        ticks = list(range(first, hi + 1, step))
-        if len(ticks) <= max_ticks:
-            return ticks
-    return [lo, hi]
 
 
 def depth_ticks(xmax: int) -> np.ndarray:
@@ -206,7 +184,7 @@ class _LogPanel:
         _assign(self.x_scale, min=-0.01 * xmax, max=1.01 * xmax)
         _assign(self.x_axis, tick_values=depth_ticks(int(xmax)))
         _assign(self.y_scale, min=clip_lo, max=clip_hi)
-        _assign(self.y_axis, tick_values=[float(f"1e{k}") for k in decade_ticks(lo, hi)])
+        _assign(self.y_axis, tick_values=[float(f"1e{k}") for k in decade_exponents(lo, hi, 6)])
         _assign(self.band, x=x[ok], y=band[:, ok])
         _assign(self.theory, **_finite(x, theory))
         _assign(self.network, **_finite(x, data))

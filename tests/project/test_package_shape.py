@@ -20,10 +20,10 @@ LIBRARY = sorted(PACKAGE.glob("*.py"))
 EXPLORER = sorted((PACKAGE / "explorer").iterdir())
 LESSONS = sorted((PACKAGE / "lessons").glob("*.py"))
 MODULE_LIMIT = 450
-#: The explorer's line budget: it may not grow past this. The aim is 1,200; the 1,297 lines
+#: The explorer's line budget: it may not grow past this. The aim is 1,200; the 1,275 lines
 #: today are the controls, the two log panels with their band, the folded histograms, the
 #: compact slide layout and its accessible names, each with its docstring.
-EXPLORER_LIMIT = 1300
+EXPLORER_LIMIT = 1280
 
 
 def _lines(path: Path) -> int:
