@@ -84,7 +84,7 @@ test: $(VENV)/.test
 
 ## test-fast: the unit tests alone (no notebooks, no browser, no servers or otter runs), for the edit-test loop
 test-fast: $(VENV)/.test
-	$(BIN)/python -m pytest tests -m "not browser and not slow" -q
+	$(BIN)/python -m pytest tests -m "not browser and not slow" -q -n auto
 
 ## test-newest: the whole suite against the newest release of every dependency, in a
 ## separate .venv-newest (the pins are left alone); reports which versions moved
