@@ -308,7 +308,7 @@ def _contrast(color: str, background: str = "#ffffff") -> float:
 
 def test_contrast_helper_matches_known_ratios():
     assert _contrast("#000000") == pytest.approx(21.0)
-    assert _contrast("#D55E00") == pytest.approx(3.87, abs=0.01)  # the figure
+    assert _contrast("#D55E00") == pytest.approx(3.87, abs=0.01)  # the figure the docs quote
 
 
 @pytest.mark.parametrize("compact", [False, True])

@@ -57,7 +57,7 @@ def _real_residual(width: int, depth: int, alpha: float, n_nets: int, seed: int)
 def test_second_moment_closed_form_and_issue_values():
     for depth in (1, 3, 5):
         assert fw.finite_width_second_moment([32] * depth) == pytest.approx((37 / 32) ** depth)
-    # the issue's 1.157 is a rounding slip: (1 + 5/32) = 1.15625 exactly
+    # a quoted 1.157 would be a rounding slip: (1 + 5/32) = 1.15625 exactly
     assert [round(fw.finite_width_second_moment([32] * d), 3) for d in (3, 5)] == [1.546, 2.067]
     assert fw.finite_width_second_moment(10) == pytest.approx(1.5)
     assert fw.finite_width_second_moment((10, 20)) == pytest.approx(1.5 * 1.25)

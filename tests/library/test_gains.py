@@ -1,4 +1,4 @@
-"""kaiming_lab.gains against closed forms, scipy.integrate.quad and brentq, the issue and torch."""
+"""kaiming_lab.gains against closed forms, scipy quad and brentq, published values, torch."""
 
 from __future__ import annotations
 
@@ -114,7 +114,7 @@ def test_iterate_length_map_relu_and_overflow():
     assert big[-1] == math.inf
 
 
-# the numbers quoted in the issue and in REFERENCE.md section 4 ------------------------
+# published values the course quotes (gains, fixed points, edge of chaos) -----------------
 
 
 @pytest.mark.parametrize(
